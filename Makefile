@@ -1,0 +1,51 @@
+# Surety developer entry points. `make test` is what CI runs; `make devnet` runs the system.
+# Both install the pinned toolchain (Foundry + solc from npm, see package.json) first.
+
+SHELL := /bin/bash
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+CARGO ?= cargo
+
+.PHONY: all tools test test-contracts test-rust lint fmt bench devnet build
+
+all: build
+
+## tools: install the pinned Foundry (anvil, forge, cast) and solc from package-lock.json
+tools: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@anvil --version | head -1 && forge --version | head -1
+	@touch $@
+
+build: tools
+	$(CARGO) build --workspace --all-targets
+
+## test: everything CI checks — forge tests, then the Rust workspace (unit, integration, e2e)
+test: tools
+	$(MAKE) test-contracts
+	$(MAKE) test-rust
+
+test-contracts: tools
+	cd contracts && forge build --sizes >/dev/null && forge test
+
+test-rust: tools
+	$(CARGO) test --workspace --all-targets --no-fail-fast
+	$(CARGO) test --workspace --doc
+
+lint: tools
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	cd contracts && forge fmt --check
+
+fmt: tools
+	$(CARGO) fmt --all
+	cd contracts && forge fmt
+
+## bench: criterion benchmarks and the forge gas report
+bench: tools
+	$(CARGO) bench --workspace
+	cd contracts && forge test --gas-report
+
+## devnet: run the whole system on local chains
+devnet: tools
+	$(CARGO) run --release --bin surety -- devnet

@@ -1,0 +1,32 @@
+//! `surety`: one binary for every Surety user — operators, aggregators, rollups and users —
+//! in the manner of `lighthouse bn|vc|account` or `reth node|db`.
+//!
+//! Each subcommand lives in its own module and owns its arguments; this file only parses the
+//! command line, sets up logging and dispatches.
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// Surety: economic finality for rollups, secured by restaked EigenLayer operators.
+#[derive(Debug, Parser)]
+#[command(name = "surety", version, about, propagate_version = true)]
+struct Cli {
+    /// Log filter, in `RUST_LOG` syntax (e.g. `info`, `surety_operator=debug`).
+    #[arg(long, global = true, env = "RUST_LOG", default_value = "info")]
+    log: String,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {}
+
+fn main() -> eyre::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_new(&cli.log)?)
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command {}
+}

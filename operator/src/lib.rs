@@ -1,0 +1,1 @@
+//! The Surety operator node.

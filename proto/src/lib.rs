@@ -1,0 +1,1 @@
+//! Generated gRPC/protobuf types for Surety's operator → aggregator protocol.

@@ -1,0 +1,1 @@
+//! End-to-end test harness for Surety (local anvil chains, real contracts, real gRPC).
