@@ -16,6 +16,8 @@ library BLS12381 {
     error PointAtInfinity();
     /// @notice A precompile rejected its input (off-curve or non-subgroup point, bad encoding).
     error PrecompileFailed(address precompile);
+    /// @notice A precompile failed while hashing to G1 (cannot happen with well-formed input).
+    error HashToG1Failed();
 
     address internal constant MODEXP = address(0x05);
     address internal constant G1ADD = address(0x0b);
@@ -62,21 +64,21 @@ library BLS12381 {
     ///         16 bytes zero) and not infinity. Curve and subgroup membership are left to the pairing.
     function checkG1(bytes memory point) internal pure {
         if (point.length != G1_LENGTH) revert InvalidLength(point.length);
-        _checkCoordinates(point, 2);
+        checkPointAt(_data(point), 2);
     }
 
     /// @notice As `checkG1`, for a G2 point.
     function checkG2(bytes memory point) internal pure {
         if (point.length != G2_LENGTH) revert InvalidLength(point.length);
-        _checkCoordinates(point, 4);
+        checkPointAt(_data(point), 4);
     }
 
-    function _checkCoordinates(bytes memory point, uint256 count) private pure {
+    /// @notice `checkG1`/`checkG2` on `coordinates` 64-byte field elements at memory `ptr`.
+    function checkPointAt(uint256 ptr, uint256 coordinates) internal pure {
         bool canonical = true;
         bool zero = true;
         assembly ("memory-safe") {
-            let ptr := add(point, 0x20)
-            for { let i := 0 } lt(i, count) { i := add(i, 1) } {
+            for { let i := 0 } lt(i, coordinates) { i := add(i, 1) } {
                 let hi := mload(add(ptr, shl(6, i)))
                 let lo := mload(add(ptr, add(shl(6, i), 0x20)))
                 // hi < P_HI, or hi == P_HI and lo < P_LO; hi >= 2^128 fails the first test too.
@@ -89,12 +91,22 @@ library BLS12381 {
     }
 
     /// @notice Whether every byte of `point` is zero (the EIP-2537 encoding of infinity).
-    function isInfinity(bytes memory point) internal pure returns (bool zero) {
+    function isInfinity(bytes memory point) internal pure returns (bool) {
+        return isZeroAt(_data(point), point.length);
+    }
+
+    /// @notice Whether the `length` bytes (a multiple of 32) at memory `ptr` are all zero.
+    function isZeroAt(uint256 ptr, uint256 length) internal pure returns (bool zero) {
         zero = true;
         assembly ("memory-safe") {
-            let ptr := add(point, 0x20)
-            let end := add(ptr, mload(point))
+            let end := add(ptr, length)
             for {} lt(ptr, end) { ptr := add(ptr, 0x20) } { if mload(ptr) { zero := 0 } }
+        }
+    }
+
+    function _data(bytes memory b) private pure returns (uint256 ptr) {
+        assembly ("memory-safe") {
+            ptr := add(b, 0x20)
         }
     }
 
@@ -135,27 +147,37 @@ library BLS12381 {
     /// @notice −point in G2 (y negated); infinity stays infinity.
     function g2Negate(bytes memory point) internal pure returns (bytes memory out) {
         if (point.length != G2_LENGTH) revert InvalidLength(point.length);
-        out = new bytes(G2_LENGTH);
+        out = bytes.concat(point);
+        negateG2At(_data(out));
+    }
+
+    /// @notice Negates the G2 point at memory `ptr` in place: each y component c becomes p − c
+    ///         (zero stays zero, so infinity stays infinity and the encoding stays canonical).
+    function negateG2At(uint256 ptr) internal pure {
         assembly ("memory-safe") {
-            let src := add(point, 0x20)
-            let dst := add(out, 0x20)
-            mcopy(dst, src, 0x80)
-            let zero :=
-                iszero(
-                    or(
-                        or(mload(add(src, 0x80)), mload(add(src, 0xa0))),
-                        or(mload(add(src, 0xc0)), mload(add(src, 0xe0)))
-                    )
-                )
-            if iszero(zero) {
-                for { let off := 0x80 } lt(off, 0x100) { off := add(off, 0x40) } {
-                    let hi := mload(add(src, off))
-                    let lo := mload(add(src, add(off, 0x20)))
-                    // (P_HI:P_LO) − (hi:lo); a canonical y < p never underflows the high word.
-                    mstore(add(dst, add(off, 0x20)), sub(P_LO, lo))
-                    mstore(add(dst, off), sub(sub(P_HI, hi), lt(P_LO, lo)))
+            for { let off := 0x80 } lt(off, 0x100) { off := add(off, 0x40) } {
+                let hi := mload(add(ptr, off))
+                let lo := mload(add(ptr, add(off, 0x20)))
+                if or(hi, lo) {
+                    // (P_HI:P_LO) − (hi:lo) with borrow; a canonical c < p never underflows.
+                    mstore(add(ptr, add(off, 0x20)), sub(P_LO, lo))
+                    mstore(add(ptr, off), sub(sub(P_HI, hi), lt(P_LO, lo)))
                 }
             }
+        }
+    }
+
+    /// @notice Writes −G2 generator (256 bytes) at memory `ptr`.
+    function writeNegG2GeneratorAt(uint256 ptr) internal pure {
+        assembly ("memory-safe") {
+            mstore(ptr, NEG_G2_X0_HI)
+            mstore(add(ptr, 0x20), NEG_G2_X0_LO)
+            mstore(add(ptr, 0x40), NEG_G2_X1_HI)
+            mstore(add(ptr, 0x60), NEG_G2_X1_LO)
+            mstore(add(ptr, 0x80), NEG_G2_Y0_HI)
+            mstore(add(ptr, 0xa0), NEG_G2_Y0_LO)
+            mstore(add(ptr, 0xc0), NEG_G2_Y1_HI)
+            mstore(add(ptr, 0xe0), NEG_G2_Y1_LO)
         }
     }
 
@@ -189,59 +211,66 @@ library BLS12381 {
     // Hash to curve (RFC 9380, BLS12381G1_XMD:SHA-256_SSWU_RO_)
     // ---------------------------------------------------------------------------------------------
 
-    /// @notice `expand_message_xmd` with SHA-256 producing 128 bytes (two 64-byte field inputs),
-    ///         returned as its four 32-byte blocks.
-    function expandMessageXmd(bytes memory message, bytes memory dst)
-        internal
-        pure
-        returns (bytes32 b1, bytes32 b2, bytes32 b3, bytes32 b4)
-    {
-        if (dst.length > 255) revert InvalidLength(dst.length);
-        bytes memory dstPrime = abi.encodePacked(dst, uint8(dst.length));
-        // msg_prime = Z_pad(64) ‖ msg ‖ I2OSP(128, 2) ‖ I2OSP(0, 1) ‖ DST_prime
-        bytes32 b0 =
-            sha256(abi.encodePacked(bytes32(0), bytes32(0), message, uint16(128), uint8(0), dstPrime));
-        b1 = sha256(abi.encodePacked(b0, uint8(1), dstPrime));
-        b2 = sha256(abi.encodePacked(b0 ^ b1, uint8(2), dstPrime));
-        b3 = sha256(abi.encodePacked(b0 ^ b2, uint8(3), dstPrime));
-        b4 = sha256(abi.encodePacked(b0 ^ b3, uint8(4), dstPrime));
-    }
-
-    /// @notice `hash_to_field` for count 2: each 64-byte block of the expanded message reduced mod p
-    ///         with MODEXP (base^1 mod p), which yields the EIP-2537 64-byte field layout directly.
-    function hashToField(bytes memory message, bytes memory dst)
-        internal
-        view
-        returns (bytes memory u0, bytes memory u1)
-    {
-        (bytes32 b1, bytes32 b2, bytes32 b3, bytes32 b4) = expandMessageXmd(message, dst);
-        u0 = _reduce(b1, b2);
-        u1 = _reduce(b3, b4);
-    }
-
-    function _reduce(bytes32 hi, bytes32 lo) private view returns (bytes memory fe) {
-        fe = new bytes(64);
+    /// @notice RFC 9380 `hash_to_curve` into G1 (random oracle variant) with domain tag `dst`:
+    ///         expand_message_xmd(SHA-256) to 128 bytes, each 64-byte half reduced mod p with MODEXP
+    ///         (base^1 mod p, which yields the EIP-2537 field layout directly), two MAP_FP_TO_G1
+    ///         (which also clear the cofactor) and one G1ADD.
+    /// @dev One scratch region past the free memory pointer, no allocations but the result: this
+    ///      runs on every certificate, so every copy counts.
+    function hashToG1(bytes memory message, bytes memory dst) internal view returns (bytes memory out) {
+        uint256 dstLen = dst.length;
+        if (dstLen > 255) revert InvalidLength(dstLen);
+        out = new bytes(G1_LENGTH);
         bool ok;
         assembly ("memory-safe") {
-            // MODEXP input: len(base)=64, len(exp)=1, len(mod)=64, base, exp=1, mod=p (64 bytes).
-            let input := mload(0x40)
-            mstore(input, 0x40)
-            mstore(add(input, 0x20), 0x01)
-            mstore(add(input, 0x40), 0x40)
-            mstore(add(input, 0x60), hi)
-            mstore(add(input, 0x80), lo)
-            mstore8(add(input, 0xa0), 0x01)
-            mstore(add(input, 0xa1), P_HI)
-            mstore(add(input, 0xc1), P_LO)
-            ok := staticcall(MODEXP_GAS, 0x05, input, 0xe1, add(fe, 0x20), 0x40)
+            let msgLen := mload(message)
+            // bIn = x(32) ‖ i(1) ‖ DST ‖ len(DST): input of b_1..b_4 (at most 289 bytes).
+            let bIn := mload(0x40)
+            mcopy(add(bIn, 33), add(dst, 0x20), dstLen)
+            mstore8(add(bIn, add(33, dstLen)), dstLen)
+            let bInLen := add(34, dstLen)
+            // a = Z_pad(64) ‖ msg ‖ I2OSP(128, 2) ‖ 0x00 ‖ DST ‖ len(DST): input of b_0.
+            let a := add(bIn, 0x140)
+            mstore(a, 0)
+            mstore(add(a, 0x20), 0)
+            mcopy(add(a, 0x40), add(message, 0x20), msgLen)
+            let t := add(add(a, 0x40), msgLen)
+            mstore(t, 0x0080000000000000000000000000000000000000000000000000000000000000)
+            mcopy(add(t, 3), add(dst, 0x20), dstLen)
+            mstore8(add(t, add(3, dstLen)), dstLen)
+            ok := staticcall(gas(), 0x02, a, add(add(0x44, msgLen), dstLen), 0x00, 0x20)
+            let b0 := mload(0x00)
+            // b_1 = H(b_0 ‖ 1 ‖ DST'), b_i = H((b_0 xor b_{i-1}) ‖ i ‖ DST'); stored at a[0..128).
+            let prev := 0
+            for { let i := 1 } lt(i, 5) { i := add(i, 1) } {
+                mstore(bIn, xor(b0, prev))
+                mstore8(add(bIn, 32), i)
+                ok := and(ok, staticcall(gas(), 0x02, bIn, bInLen, 0x00, 0x20))
+                prev := mload(0x00)
+                mstore(add(a, shl(5, sub(i, 1))), prev)
+            }
+            // MODEXP input: len(base)=64, len(exp)=1, len(mod)=64, base, exp=1, mod=p.
+            let m := add(a, 0x80)
+            mstore(m, 0x40)
+            mstore(add(m, 0x20), 0x01)
+            mstore(add(m, 0x40), 0x40)
+            mstore(add(m, 0x60), mload(a))
+            mstore(add(m, 0x80), mload(add(a, 0x20)))
+            mstore8(add(m, 0xa0), 0x01)
+            mstore(add(m, 0xa1), P_HI)
+            mstore(add(m, 0xc1), P_LO)
+            // g = Q0 ‖ Q1, the G1ADD input; each u_i is mapped in place.
+            let g := add(m, 0x100)
+            ok := and(ok, staticcall(MODEXP_GAS, 0x05, m, 0xe1, g, 0x40))
+            ok := and(ok, staticcall(MAP_FP_TO_G1_GAS, 0x10, g, 0x40, g, 0x80))
+            mstore(add(m, 0x60), mload(add(a, 0x40)))
+            mstore(add(m, 0x80), mload(add(a, 0x60)))
+            let g1 := add(g, 0x80)
+            ok := and(ok, staticcall(MODEXP_GAS, 0x05, m, 0xe1, g1, 0x40))
+            ok := and(ok, staticcall(MAP_FP_TO_G1_GAS, 0x10, g1, 0x40, g1, 0x80))
+            ok := and(ok, staticcall(G1ADD_GAS, 0x0b, g, 0x100, add(out, 0x20), 0x80))
         }
-        if (!ok) revert PrecompileFailed(MODEXP);
-    }
-
-    /// @notice RFC 9380 `hash_to_curve` into G1 with `dst` (random oracle variant).
-    function hashToG1(bytes memory message, bytes memory dst) internal view returns (bytes memory) {
-        (bytes memory u0, bytes memory u1) = hashToField(message, dst);
-        return g1Add(mapFpToG1(u0), mapFpToG1(u1));
+        if (!ok) revert HashToG1Failed();
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -267,21 +296,16 @@ library BLS12381 {
         pure
         returns (bytes memory input)
     {
+        if (signature.length != G1_LENGTH) revert InvalidLength(signature.length);
+        if (publicKey.length != G2_LENGTH) revert InvalidLength(publicKey.length);
         if (hashedMessage.length != G1_LENGTH) revert InvalidLength(hashedMessage.length);
         input = new bytes(768);
+        uint256 dst = _data(input);
         assembly ("memory-safe") {
-            let dst := add(input, 0x20)
             mcopy(dst, add(signature, 0x20), 0x80)
-            mstore(add(dst, 0x80), NEG_G2_X0_HI)
-            mstore(add(dst, 0xa0), NEG_G2_X0_LO)
-            mstore(add(dst, 0xc0), NEG_G2_X1_HI)
-            mstore(add(dst, 0xe0), NEG_G2_X1_LO)
-            mstore(add(dst, 0x100), NEG_G2_Y0_HI)
-            mstore(add(dst, 0x120), NEG_G2_Y0_LO)
-            mstore(add(dst, 0x140), NEG_G2_Y1_HI)
-            mstore(add(dst, 0x160), NEG_G2_Y1_LO)
             mcopy(add(dst, 0x180), add(hashedMessage, 0x20), 0x80)
             mcopy(add(dst, 0x200), add(publicKey, 0x20), 0x100)
         }
+        writeNegG2GeneratorAt(dst + 0x80);
     }
 }

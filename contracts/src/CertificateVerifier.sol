@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {BLS12381} from "./libraries/BLS12381.sol";
+import {Statement, StatementLib} from "./libraries/StatementLib.sol";
+import {KeyRegistry} from "./KeyRegistry.sol";
+import {StakeRegistry} from "./StakeRegistry.sol";
+import {RollupRegistry} from "./RollupRegistry.sol";
+
+/// @notice What a submitter proves about who signed, at a strictly past L1 `referenceBlock`.
+/// @dev `apk` is APK(referenceBlock), checked against the KeyRegistry's stored hash;
+///      `nonSignerKeys` concatenates the 256-byte G2 keys of the active operators that did not sign,
+///      in strictly ascending order of keccak256(key); the three index fields are checkpoint hints
+///      (see KeyRegistry.apkIndexAt, StakeRegistry.totalStakeIndexAt / stakeIndexAt).
+struct SignerProof {
+    uint32 referenceBlock;
+    uint32 apkIndex;
+    uint32 totalStakeIndex;
+    bytes apk;
+    bytes nonSignerKeys;
+    uint32[] nonSignerStakeIndices;
+    bytes signature;
+}
+
+/// @title CertificateVerifier
+/// @notice Verifies quorum certificates on rollup statements and records them. A certificate on
+///         block N of a rollup says operators holding at least the rollup's threshold of slashable
+///         stake at the reference block re-executed the chain up to N and got `stateRoot`.
+/// @dev Cost grows with non-signers, not signers: APK(ref) − Σ non-signer keys, one pairing.
+///      Certificates of a rollup only move its head forward; a certificate on head + 1 must name the
+///      head as parent. Across a gap the link is vouched for by the signers, who re-executed every
+///      block in between (and are slashable if that chain is not canonical).
+contract CertificateVerifier {
+    uint256 private constant BPS = 10_000;
+    bytes public constant SIG_DST = "BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_POP_";
+
+    /// @dev One slot per certificate.
+    struct Certificate {
+        uint32 referenceBlock;
+        uint64 certifiedAt;
+        uint128 signedStake;
+        bool faulty;
+    }
+
+    /// @dev Latest certified height and the first 192 bits of its block hash, in one slot.
+    struct Head {
+        uint64 blockNumber;
+        uint192 blockHashPrefix;
+    }
+
+    KeyRegistry public immutable keyRegistry;
+    StakeRegistry public immutable stakeRegistry;
+    RollupRegistry public immutable rollupRegistry;
+    /// @notice How many L1 blocks old a reference block may be.
+    uint32 public immutable maxReferenceAge;
+    address private immutable deployer;
+    address public slasher;
+
+    mapping(bytes32 certificateId => Certificate) private certificates;
+    /// @notice keccak256 of the packed non-signer key hashes; zero (not stored) when all signed.
+    mapping(bytes32 certificateId => bytes32) public nonSignersHash;
+    mapping(uint64 rollupId => Head) private heads;
+
+    event CertificateSubmitted(
+        uint64 indexed rollupId,
+        uint64 indexed blockNumber,
+        bytes32 indexed certificateId,
+        bytes32 blockHash,
+        bytes32 stateRoot,
+        uint32 referenceBlock,
+        uint256 signedStake,
+        uint256 totalStake
+    );
+    event CertificateFaulty(bytes32 indexed certificateId);
+
+    error AlreadyInitialized();
+    error Unauthorized();
+    error ZeroRoot();
+    error RollupPaused(uint64 rollupId);
+    error NotAboveHead(uint64 blockNumber, uint64 head);
+    error ParentMismatch(bytes32 parentHash);
+    error ReferenceBlockNotPast(uint32 referenceBlock);
+    error ReferenceBlockTooOld(uint32 referenceBlock);
+    error ApkMismatch();
+    error NonSignersNotSorted();
+    error EmptySignerSet();
+    error InvalidSignature();
+    error BelowThreshold(uint256 signedStake, uint256 totalStake, uint16 thresholdBps);
+    error UnknownCertificate(bytes32 certificateId);
+
+    constructor(
+        KeyRegistry keyRegistry_,
+        StakeRegistry stakeRegistry_,
+        RollupRegistry rollupRegistry_,
+        uint32 maxReferenceAge_
+    ) {
+        keyRegistry = keyRegistry_;
+        stakeRegistry = stakeRegistry_;
+        rollupRegistry = rollupRegistry_;
+        maxReferenceAge = maxReferenceAge_;
+        deployer = msg.sender;
+    }
+
+    /// @notice One-time wiring by the deployer: the slasher may mark certificates faulty.
+    function initialize(address slasher_) external {
+        if (msg.sender != deployer) revert Unauthorized();
+        if (slasher != address(0)) revert AlreadyInitialized();
+        slasher = slasher_;
+    }
+
+    /// @notice Key of a certificate: the certified (rollup, height, block hash, state root).
+    function certificateId(Statement memory s) public pure returns (bytes32) {
+        return keccak256(abi.encode(s.rollupId, s.blockNumber, s.blockHash, s.stateRoot));
+    }
+
+    /// @notice The 32-byte message operators sign for `s` on this deployment.
+    function signingRoot(Statement memory s) public view returns (bytes32) {
+        return StatementLib.signingRoot(s, block.chainid, address(this));
+    }
+
+    /// @notice Verifies and records a certificate. Submitting an already recorded certificate is a
+    ///         no-op returning its id, so racing aggregators do not fail.
+    function submitCertificate(Statement calldata statement, SignerProof calldata proof)
+        external
+        returns (bytes32 id)
+    {
+        Statement memory s = statement;
+        if (s.blockHash == bytes32(0) || s.stateRoot == bytes32(0) || s.parentHash == bytes32(0)) {
+            revert ZeroRoot();
+        }
+        id = certificateId(s);
+        if (certificates[id].referenceBlock != 0) return id;
+
+        (uint16 thresholdBps, bool paused) = rollupRegistry.certificationParams(s.rollupId);
+        if (paused) revert RollupPaused(s.rollupId);
+        Head memory head = heads[s.rollupId];
+        if (head.blockHashPrefix == 0) {
+            head.blockHashPrefix = _prefix(rollupRegistry.genesisBlockHash(s.rollupId));
+        }
+        if (s.blockNumber <= head.blockNumber) revert NotAboveHead(s.blockNumber, head.blockNumber);
+        if (s.blockNumber == head.blockNumber + 1 && _prefix(s.parentHash) != head.blockHashPrefix) {
+            revert ParentMismatch(s.parentHash);
+        }
+
+        (uint256 signedStake, uint256 totalStake, bytes32 nsHash) = _checkSignatures(signingRoot(s), proof);
+        if (signedStake * BPS < totalStake * thresholdBps) {
+            revert BelowThreshold(signedStake, totalStake, thresholdBps);
+        }
+
+        certificates[id] = Certificate({
+            referenceBlock: proof.referenceBlock,
+            certifiedAt: uint64(block.timestamp),
+            signedStake: uint128(signedStake),
+            faulty: false
+        });
+        if (nsHash != bytes32(0)) nonSignersHash[id] = nsHash;
+        heads[s.rollupId] = Head({blockNumber: s.blockNumber, blockHashPrefix: _prefix(s.blockHash)});
+        emit CertificateSubmitted(
+            s.rollupId,
+            s.blockNumber,
+            id,
+            s.blockHash,
+            s.stateRoot,
+            proof.referenceBlock,
+            signedStake,
+            totalStake
+        );
+    }
+
+    /// @notice Checks an aggregate signature over `message` against the active set at the proof's
+    ///         reference block minus its non-signers.
+    /// @return signedStake stake of the signers at the reference block
+    /// @return totalStake stake of the whole active set at the reference block
+    /// @return nsHash keccak256 of the packed non-signer key hashes (zero if none)
+    function checkSignatures(bytes32 message, SignerProof calldata proof)
+        external
+        view
+        returns (uint256 signedStake, uint256 totalStake, bytes32 nsHash)
+    {
+        return _checkSignatures(message, proof);
+    }
+
+    /// @dev Builds the pairing input `σ ‖ −g2 ‖ H(m) ‖ (APK − Σ non-signers)` in one buffer.
+    function _checkSignatures(bytes32 message, SignerProof calldata proof)
+        private
+        view
+        returns (uint256 signedStake, uint256 totalStake, bytes32 nsHash)
+    {
+        uint32 ref = proof.referenceBlock;
+        if (ref >= block.number) revert ReferenceBlockNotPast(ref);
+        if (block.number - ref > maxReferenceAge) revert ReferenceBlockTooOld(ref);
+        (bytes memory input, uint256 ptr) = _pairingBuffer(proof);
+
+        bytes32[] memory keyHashes = _subtractNonSigners(ptr + 0x200, proof.nonSignerKeys);
+        uint256 nonSignerStake;
+        (totalStake, nonSignerStake) =
+            stakeRegistry.signerStakes(ref, proof.totalStakeIndex, keyHashes, proof.nonSignerStakeIndices);
+        signedStake = totalStake - nonSignerStake;
+        if (signedStake == 0 || BLS12381.isZeroAt(ptr + 0x200, 0x100)) revert EmptySignerSet();
+
+        bytes memory hm = BLS12381.hashToG1(abi.encodePacked(message), SIG_DST);
+        assembly ("memory-safe") {
+            mcopy(add(ptr, 0x180), add(hm, 0x20), 0x80)
+        }
+        if (!BLS12381.pairing(input)) revert InvalidSignature();
+        if (keyHashes.length != 0) nsHash = keccak256(abi.encodePacked(keyHashes));
+    }
+
+    /// @dev The 768-byte pairing buffer with σ, −g2 and APK(ref) in place (APK hash checked) and
+    ///      H(m) left to fill; `ptr` is its data pointer.
+    function _pairingBuffer(SignerProof calldata proof)
+        private
+        view
+        returns (bytes memory input, uint256 ptr)
+    {
+        bytes calldata apk = proof.apk;
+        bytes calldata signature = proof.signature;
+        if (apk.length != BLS12381.G2_LENGTH) revert BLS12381.InvalidLength(apk.length);
+        if (signature.length != BLS12381.G1_LENGTH) revert BLS12381.InvalidLength(signature.length);
+        input = new bytes(768);
+        bytes32 apkHash;
+        assembly ("memory-safe") {
+            ptr := add(input, 0x20)
+            calldatacopy(ptr, signature.offset, 0x80)
+            calldatacopy(add(ptr, 0x200), apk.offset, 0x100)
+            apkHash := keccak256(add(ptr, 0x200), 0x100)
+        }
+        if (uint192(uint256(apkHash)) != keyRegistry.apkHashAt(proof.referenceBlock, proof.apkIndex)) {
+            revert ApkMismatch();
+        }
+        BLS12381.checkPointAt(ptr, 2);
+        BLS12381.writeNegG2GeneratorAt(ptr + 0x80);
+    }
+
+    /// @dev Replaces the APK at memory `apkPtr` by APK − Σ keys and returns the keys' hashes
+    ///      (strictly ascending, hence distinct). The keys need no encoding checks here: each hash
+    ///      must be a key active at the reference block, and active keys passed every check at
+    ///      registration.
+    function _subtractNonSigners(uint256 apkPtr, bytes calldata keys)
+        private
+        view
+        returns (bytes32[] memory keyHashes)
+    {
+        if (keys.length % BLS12381.G2_LENGTH != 0) revert BLS12381.InvalidLength(keys.length);
+        uint256 count = keys.length / BLS12381.G2_LENGTH;
+        keyHashes = new bytes32[](count);
+        if (count == 0) return keyHashes;
+        // buffer = sum ‖ key; G2ADD writes the new sum over the first half.
+        bytes memory buffer = new bytes(512);
+        uint256 buf;
+        bool ok = true;
+        bytes32 prev;
+        assembly ("memory-safe") {
+            buf := add(buffer, 0x20)
+        }
+        for (uint256 i; i < count; ++i) {
+            bytes32 keyHash;
+            assembly ("memory-safe") {
+                let key := add(buf, 0x100)
+                calldatacopy(key, add(keys.offset, shl(8, i)), 0x100)
+                keyHash := keccak256(key, 0x100)
+                ok := and(ok, staticcall(1200, 0x0d, buf, 0x200, buf, 0x100))
+            }
+            if (keyHash <= prev) revert NonSignersNotSorted();
+            keyHashes[i] = keyHash;
+            prev = keyHash;
+        }
+        // apk ‖ −sum → apk − sum.
+        BLS12381.negateG2At(buf);
+        assembly ("memory-safe") {
+            mcopy(add(buf, 0x100), buf, 0x100)
+            mcopy(buf, apkPtr, 0x100)
+            ok := and(ok, staticcall(1200, 0x0d, buf, 0x200, apkPtr, 0x100))
+        }
+        if (!ok) revert BLS12381.PrecompileFailed(BLS12381.G2ADD);
+    }
+
+    /// @notice Called by the slasher once an invalid-root accusation against `id` is proven.
+    function markFaulty(bytes32 id) external {
+        if (msg.sender != slasher) revert Unauthorized();
+        if (certificates[id].referenceBlock == 0) revert UnknownCertificate(id);
+        certificates[id].faulty = true;
+        emit CertificateFaulty(id);
+    }
+
+    function _prefix(bytes32 h) private pure returns (uint192) {
+        return uint192(uint256(h) >> 64);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Views
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice Whether a certificate for exactly this block and root is recorded and not proven wrong.
+    function isFinal(uint64 rollupId, uint64 blockNumber, bytes32 blockHash, bytes32 stateRoot)
+        external
+        view
+        returns (bool)
+    {
+        Certificate memory c =
+            certificates[keccak256(abi.encode(rollupId, blockNumber, blockHash, stateRoot))];
+        return c.referenceBlock != 0 && !c.faulty;
+    }
+
+    /// @notice Highest certified block of a rollup (0 before its first certificate).
+    function latestCertifiedBlock(uint64 rollupId) external view returns (uint64) {
+        return heads[rollupId].blockNumber;
+    }
+
+    function getCertificate(bytes32 id) external view returns (Certificate memory) {
+        return certificates[id];
+    }
+
+    /// @notice Slashable stake of the signers behind a certificate (0 if unknown).
+    function slashableStakeBehind(bytes32 id) external view returns (uint256) {
+        return certificates[id].signedStake;
+    }
+}

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {ICanonicalRootSource} from "./interfaces/ICanonicalRootSource.sol";
+
+/// @title RollupRegistry
+/// @notice Rollups that buy economic finality from Surety: chain id, genesis, quorum threshold,
+///         canonical-root source and fee balance. Each rollup is administered by its own owner.
+contract RollupRegistry {
+    /// @notice Lowest quorum threshold a rollup may choose: more than two thirds of the stake.
+    uint16 public constant MIN_THRESHOLD_BPS = 6_667;
+    uint16 public constant BPS = 10_000;
+
+    /// @dev The first slot packs everything the verifier reads per certificate.
+    struct Rollup {
+        address owner;
+        uint16 thresholdBps;
+        bool paused;
+        uint64 chainId;
+        ICanonicalRootSource rootSource;
+        bytes32 genesisBlockHash;
+        bytes32 genesisStateRoot;
+        uint256 feeBalance;
+    }
+
+    /// @notice Receives collected fees (the protocol treasury, which pays operators and aggregators).
+    address public immutable treasury;
+    uint64 public rollupCount;
+    mapping(uint64 rollupId => Rollup) private rollups;
+    mapping(uint64 chainId => uint64 rollupId) public rollupIdOfChain;
+
+    event RollupRegistered(
+        uint64 indexed rollupId,
+        uint64 indexed chainId,
+        address owner,
+        bytes32 genesisBlockHash,
+        bytes32 genesisStateRoot,
+        uint16 thresholdBps,
+        address rootSource
+    );
+    event ThresholdUpdated(uint64 indexed rollupId, uint16 thresholdBps);
+    event RootSourceUpdated(uint64 indexed rollupId, address rootSource);
+    event OwnerUpdated(uint64 indexed rollupId, address owner);
+    event Paused(uint64 indexed rollupId, bool paused);
+    event FeesFunded(uint64 indexed rollupId, address indexed from, uint256 amount);
+    event FeesCollected(uint64 indexed rollupId, uint256 amount);
+
+    error ChainAlreadyRegistered(uint64 chainId, uint64 rollupId);
+    error InvalidThreshold(uint16 thresholdBps);
+    error ZeroGenesis();
+    error ZeroAddress();
+    error UnknownRollup(uint64 rollupId);
+    error NotRollupOwner(uint64 rollupId);
+    error Unauthorized();
+    error InsufficientFees(uint256 balance, uint256 amount);
+    error TransferFailed();
+
+    constructor(address treasury_) {
+        if (treasury_ == address(0)) revert ZeroAddress();
+        treasury = treasury_;
+    }
+
+    modifier onlyRollupOwner(uint64 rollupId) {
+        if (rollups[rollupId].owner != msg.sender) revert NotRollupOwner(rollupId);
+        _;
+    }
+
+    /// @notice Registers a rollup owned by the caller; `msg.value` funds its fee balance.
+    /// @return rollupId the id statements carry (sequential from 1)
+    function register(
+        uint64 chainId,
+        bytes32 genesisBlockHash,
+        bytes32 genesisStateRoot,
+        uint16 thresholdBps,
+        ICanonicalRootSource rootSource
+    ) external payable returns (uint64 rollupId) {
+        if (rollupIdOfChain[chainId] != 0) {
+            revert ChainAlreadyRegistered(chainId, rollupIdOfChain[chainId]);
+        }
+        if (genesisBlockHash == bytes32(0) || genesisStateRoot == bytes32(0)) revert ZeroGenesis();
+        _checkThreshold(thresholdBps);
+        if (address(rootSource) == address(0)) revert ZeroAddress();
+        rollupId = ++rollupCount;
+        rollupIdOfChain[chainId] = rollupId;
+        rollups[rollupId] = Rollup({
+            owner: msg.sender,
+            thresholdBps: thresholdBps,
+            paused: false,
+            chainId: chainId,
+            rootSource: rootSource,
+            genesisBlockHash: genesisBlockHash,
+            genesisStateRoot: genesisStateRoot,
+            feeBalance: msg.value
+        });
+        emit RollupRegistered(
+            rollupId,
+            chainId,
+            msg.sender,
+            genesisBlockHash,
+            genesisStateRoot,
+            thresholdBps,
+            address(rootSource)
+        );
+        if (msg.value != 0) emit FeesFunded(rollupId, msg.sender, msg.value);
+    }
+
+    function setThreshold(uint64 rollupId, uint16 thresholdBps) external onlyRollupOwner(rollupId) {
+        _checkThreshold(thresholdBps);
+        rollups[rollupId].thresholdBps = thresholdBps;
+        emit ThresholdUpdated(rollupId, thresholdBps);
+    }
+
+    function setRootSource(uint64 rollupId, ICanonicalRootSource rootSource)
+        external
+        onlyRollupOwner(rollupId)
+    {
+        if (address(rootSource) == address(0)) revert ZeroAddress();
+        rollups[rollupId].rootSource = rootSource;
+        emit RootSourceUpdated(rollupId, address(rootSource));
+    }
+
+    function transferRollupOwnership(uint64 rollupId, address newOwner) external onlyRollupOwner(rollupId) {
+        if (newOwner == address(0)) revert ZeroAddress();
+        rollups[rollupId].owner = newOwner;
+        emit OwnerUpdated(rollupId, newOwner);
+    }
+
+    /// @notice A paused rollup accepts no new certificates; existing ones stay readable and slashable.
+    function setPaused(uint64 rollupId, bool paused) external onlyRollupOwner(rollupId) {
+        rollups[rollupId].paused = paused;
+        emit Paused(rollupId, paused);
+    }
+
+    /// @notice Anyone may top up a rollup's fee balance.
+    function fund(uint64 rollupId) external payable {
+        if (rollups[rollupId].owner == address(0)) revert UnknownRollup(rollupId);
+        rollups[rollupId].feeBalance += msg.value;
+        emit FeesFunded(rollupId, msg.sender, msg.value);
+    }
+
+    /// @notice Moves `amount` of a rollup's fees to the treasury (treasury only).
+    function collectFees(uint64 rollupId, uint256 amount) external {
+        if (msg.sender != treasury) revert Unauthorized();
+        uint256 balance = rollups[rollupId].feeBalance;
+        if (amount > balance) revert InsufficientFees(balance, amount);
+        rollups[rollupId].feeBalance = balance - amount;
+        emit FeesCollected(rollupId, amount);
+        (bool ok,) = treasury.call{value: amount}("");
+        if (!ok) revert TransferFailed();
+    }
+
+    function _checkThreshold(uint16 thresholdBps) private pure {
+        if (thresholdBps < MIN_THRESHOLD_BPS || thresholdBps > BPS) revert InvalidThreshold(thresholdBps);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Views
+    // ---------------------------------------------------------------------------------------------
+
+    function getRollup(uint64 rollupId) external view returns (Rollup memory) {
+        return rollups[rollupId];
+    }
+
+    /// @notice What the verifier needs per certificate (one SLOAD). Reverts for unknown rollups.
+    function certificationParams(uint64 rollupId) external view returns (uint16 thresholdBps, bool paused) {
+        Rollup storage r = rollups[rollupId];
+        if (r.owner == address(0)) revert UnknownRollup(rollupId);
+        return (r.thresholdBps, r.paused);
+    }
+
+    function genesisBlockHash(uint64 rollupId) external view returns (bytes32) {
+        return rollups[rollupId].genesisBlockHash;
+    }
+
+    function rootSource(uint64 rollupId) external view returns (ICanonicalRootSource) {
+        return rollups[rollupId].rootSource;
+    }
+}

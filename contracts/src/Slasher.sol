@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {BLS12381} from "./libraries/BLS12381.sol";
+import {Statement} from "./libraries/StatementLib.sol";
+import {CertificateVerifier} from "./CertificateVerifier.sol";
+import {KeyRegistry} from "./KeyRegistry.sol";
+import {StakeRegistry} from "./StakeRegistry.sol";
+import {RollupRegistry} from "./RollupRegistry.sol";
+import {SuretyRegistrar} from "./SuretyRegistrar.sol";
+import {CompensationPool} from "./CompensationPool.sol";
+
+/// @title Slasher
+/// @notice Decides Surety's two objective faults on-chain and slashes the guilty operators through
+///         the registrar (EigenLayer `slashOperator`) and the compensation pool (collateral).
+/// @dev Double signing is self-proving: two valid signatures by one registered key on statements
+///      with the same (rollupId, blockNumber) and a different blockHash or stateRoot. An invalid-root
+///      accusation against a certificate costs a bond and is judged against the rollup's canonical
+///      root source once it has settled: if the root differs, the certificate is faulty, the bond is
+///      returned and every signer (active at the reference block and not a non-signer) can be
+///      slashed; if it matches, the bond goes to the pool. Every (fault, operator) acts once.
+contract Slasher {
+    CertificateVerifier public immutable verifier;
+    KeyRegistry public immutable keyRegistry;
+    StakeRegistry public immutable stakeRegistry;
+    RollupRegistry public immutable rollupRegistry;
+    SuretyRegistrar public immutable registrar;
+    CompensationPool public immutable pool;
+    /// @notice Bond (wei) posted with an invalid-root accusation.
+    uint256 public immutable accusationBond;
+    /// @notice Fraction (1e18 = 100%) of each guilty operator's allocation slashed per fault.
+    uint256 public immutable slashWad;
+
+    struct Accusation {
+        address accuser;
+        uint96 bond;
+    }
+
+    mapping(bytes32 certificateId => Accusation) public accusations;
+    /// @notice Evidence already acted on: keccak256(kind, operator, fault key).
+    mapping(bytes32 evidenceId => bool) public used;
+    /// @notice Bonds owed back to accusers whose refund transfer failed (pull payment).
+    mapping(address accuser => uint256) public refunds;
+
+    event DoubleSigningProven(address indexed operator, uint64 indexed rollupId, uint64 indexed blockNumber);
+    event InvalidRootAccused(bytes32 indexed certificateId, address indexed accuser);
+    event InvalidRootProven(bytes32 indexed certificateId, bytes32 canonicalRoot);
+    event AccusationRejected(bytes32 indexed certificateId, address indexed accuser);
+    event SignerSlashed(bytes32 indexed certificateId, address indexed operator);
+    event OperatorPunished(address indexed operator, bool slashed, uint256 collateralForfeited);
+
+    error NotConflicting();
+    error UnknownKey(bytes32 keyHash);
+    error InvalidSignature();
+    error EvidenceUsed(bytes32 evidenceId);
+    error UnknownCertificate(bytes32 certificateId);
+    error CertificateFaulty(bytes32 certificateId);
+    error CertificateNotFaulty(bytes32 certificateId);
+    error WrongBond(uint256 paid, uint256 due);
+    error AccusationPending(bytes32 certificateId);
+    error NoAccusation(bytes32 certificateId);
+    error RootNotSettled(bytes32 certificateId);
+    error NonSignersMismatch();
+    error NotASigner(address operator);
+    error LengthMismatch();
+    error TransferFailed();
+
+    constructor(
+        CertificateVerifier verifier_,
+        SuretyRegistrar registrar_,
+        CompensationPool pool_,
+        uint256 accusationBond_,
+        uint256 slashWad_
+    ) {
+        verifier = verifier_;
+        keyRegistry = verifier_.keyRegistry();
+        stakeRegistry = verifier_.stakeRegistry();
+        rollupRegistry = verifier_.rollupRegistry();
+        registrar = registrar_;
+        pool = pool_;
+        accusationBond = accusationBond_;
+        slashWad = slashWad_;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Double signing
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice Slashes the owner of `publicKey` for signing two conflicting statements.
+    function proveDoubleSigning(
+        Statement calldata a,
+        bytes calldata signatureA,
+        Statement calldata b,
+        bytes calldata signatureB,
+        bytes calldata publicKey
+    ) external {
+        if (
+            a.rollupId != b.rollupId || a.blockNumber != b.blockNumber
+                || (a.blockHash == b.blockHash && a.stateRoot == b.stateRoot)
+        ) revert NotConflicting();
+        bytes32 keyHash = keccak256(publicKey);
+        address operator = keyRegistry.operatorOf(keyHash);
+        if (operator == address(0)) revert UnknownKey(keyHash);
+        bytes32 evidenceId = keccak256(abi.encode("double-sign", operator, a.rollupId, a.blockNumber));
+        if (used[evidenceId]) revert EvidenceUsed(evidenceId);
+        if (!_verify(a, signatureA, publicKey) || !_verify(b, signatureB, publicKey)) {
+            revert InvalidSignature();
+        }
+
+        used[evidenceId] = true;
+        emit DoubleSigningProven(operator, a.rollupId, a.blockNumber);
+        _punish(operator, "surety: double signing");
+    }
+
+    function _verify(Statement memory s, bytes memory signature, bytes memory publicKey)
+        private
+        view
+        returns (bool)
+    {
+        bytes memory hm = BLS12381.hashToG1(abi.encodePacked(verifier.signingRoot(s)), verifier.SIG_DST());
+        return BLS12381.verify(signature, publicKey, hm);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Invalid root
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice Accuses the certificate on `s` of certifying a non-canonical state root, posting
+    ///         `accusationBond`. Judged at once if the canonical root is settled, else by
+    ///         `resolveAccusation` later.
+    function accuseInvalidRoot(Statement calldata s) external payable {
+        bytes32 id = verifier.certificateId(s);
+        CertificateVerifier.Certificate memory cert = verifier.getCertificate(id);
+        if (cert.referenceBlock == 0) revert UnknownCertificate(id);
+        if (cert.faulty) revert CertificateFaulty(id);
+        if (accusations[id].accuser != address(0)) revert AccusationPending(id);
+        if (msg.value != accusationBond) revert WrongBond(msg.value, accusationBond);
+        accusations[id] = Accusation({accuser: msg.sender, bond: uint96(msg.value)});
+        emit InvalidRootAccused(id, msg.sender);
+        _judge(s, id);
+    }
+
+    /// @notice Judges a pending accusation once the canonical root has settled.
+    function resolveAccusation(Statement calldata s) external {
+        bytes32 id = verifier.certificateId(s);
+        if (accusations[id].accuser == address(0)) revert NoAccusation(id);
+        if (!_judge(s, id)) revert RootNotSettled(id);
+    }
+
+    function _judge(Statement calldata s, bytes32 id) private returns (bool judged) {
+        (bool settled, bytes32 root) = rollupRegistry.rootSource(s.rollupId).canonicalStateRoot(s.blockNumber);
+        if (!settled) return false;
+        Accusation memory acc = accusations[id];
+        delete accusations[id];
+        if (root != s.stateRoot) {
+            verifier.markFaulty(id);
+            pool.recordFault(id);
+            emit InvalidRootProven(id, root);
+            // A reverting accuser must not block the fault from being recorded: credit instead.
+            (bool ok,) = acc.accuser.call{value: acc.bond}("");
+            if (!ok) refunds[acc.accuser] += acc.bond;
+        } else {
+            emit AccusationRejected(id, acc.accuser);
+            _send(address(pool), acc.bond);
+        }
+        return true;
+    }
+
+    function withdrawRefund() external {
+        uint256 amount = refunds[msg.sender];
+        refunds[msg.sender] = 0;
+        _send(msg.sender, amount);
+    }
+
+    /// @notice Slashes signers of a certificate proven faulty. `nonSignerKeyHashes` must be the
+    ///         certificate's non-signers (ascending, as recorded); each operator must have been active
+    ///         at the reference block (proven by `stakeIndices`) and not be a non-signer.
+    function slashCertificateSigners(
+        Statement calldata s,
+        bytes32[] calldata nonSignerKeyHashes,
+        address[] calldata operators,
+        uint32[] calldata stakeIndices
+    ) external {
+        bytes32 id = verifier.certificateId(s);
+        CertificateVerifier.Certificate memory cert = verifier.getCertificate(id);
+        if (!cert.faulty) revert CertificateNotFaulty(id);
+        bytes32 expected =
+            nonSignerKeyHashes.length == 0 ? bytes32(0) : keccak256(abi.encodePacked(nonSignerKeyHashes));
+        if (expected != verifier.nonSignersHash(id)) revert NonSignersMismatch();
+        if (operators.length != stakeIndices.length) revert LengthMismatch();
+
+        for (uint256 i; i < operators.length; ++i) {
+            address operator = operators[i];
+            bytes32 keyHash = keyRegistry.keyHashOf(operator);
+            if (keyHash == bytes32(0) || _contains(nonSignerKeyHashes, keyHash)) revert NotASigner(operator);
+            (bool active,) = stakeRegistry.stakeAt(keyHash, cert.referenceBlock, stakeIndices[i]);
+            if (!active) revert NotASigner(operator);
+            bytes32 evidenceId = keccak256(abi.encode("invalid-root", operator, id));
+            if (used[evidenceId]) revert EvidenceUsed(evidenceId);
+            used[evidenceId] = true;
+            emit SignerSlashed(id, operator);
+            _punish(operator, "surety: invalid root");
+        }
+    }
+
+    /// @dev Binary search in the ascending non-signer list.
+    function _contains(bytes32[] calldata sorted, bytes32 x) private pure returns (bool) {
+        uint256 lo = 0;
+        uint256 hi = sorted.length;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) / 2;
+            if (sorted[mid] == x) return true;
+            if (sorted[mid] < x) lo = mid + 1;
+            else hi = mid;
+        }
+        return false;
+    }
+
+    function _punish(address operator, string memory description) private {
+        bool slashed = registrar.slash(operator, slashWad, description);
+        uint256 forfeited = pool.forfeit(operator);
+        address[] memory one = new address[](1);
+        one[0] = operator;
+        stakeRegistry.update(one);
+        emit OperatorPunished(operator, slashed, forfeited);
+    }
+
+    function _send(address to, uint256 amount) private {
+        (bool ok,) = to.call{value: amount}("");
+        if (!ok) revert TransferFailed();
+    }
+}
