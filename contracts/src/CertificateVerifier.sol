@@ -3,15 +3,14 @@ pragma solidity ^0.8.30;
 
 import {BLS12381} from "./libraries/BLS12381.sol";
 import {Statement, StatementLib} from "./libraries/StatementLib.sol";
-import {KeyRegistry} from "./KeyRegistry.sol";
-import {StakeRegistry} from "./StakeRegistry.sol";
+import {OperatorRegistry} from "./OperatorRegistry.sol";
 import {RollupRegistry} from "./RollupRegistry.sol";
 
 /// @notice What a submitter proves about who signed, at a strictly past L1 `referenceBlock`.
 /// @dev `apk` is APK(referenceBlock), checked against the KeyRegistry's stored hash;
 ///      `nonSignerKeys` concatenates the 256-byte G2 keys of the active operators that did not sign,
 ///      in strictly ascending order of keccak256(key); the three index fields are checkpoint hints
-///      (see KeyRegistry.apkIndexAt, StakeRegistry.totalStakeIndexAt / stakeIndexAt).
+///      (see OperatorRegistry.apkIndexAt / totalStakeIndexAt / stakeIndexAt).
 struct SignerProof {
     uint32 referenceBlock;
     uint32 apkIndex;
@@ -30,8 +29,7 @@ struct SignerProof {
 ///      Certificates of a rollup only move its head forward; a certificate on head + 1 must name the
 ///      head as parent. Across a gap the link is vouched for by the signers, who re-executed every
 ///      block in between (and are slashable if that chain is not canonical).
-contract CertificateVerifier {
-    uint256 private constant BPS = 10_000;
+contract CertificateVerifier is RollupRegistry {
     bytes public constant SIG_DST = "BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_POP_";
 
     /// @dev One slot per certificate.
@@ -48,9 +46,7 @@ contract CertificateVerifier {
         uint192 blockHashPrefix;
     }
 
-    KeyRegistry public immutable keyRegistry;
-    StakeRegistry public immutable stakeRegistry;
-    RollupRegistry public immutable rollupRegistry;
+    OperatorRegistry public immutable registry;
     /// @notice How many L1 blocks old a reference block may be.
     uint32 public immutable maxReferenceAge;
     address private immutable deployer;
@@ -74,7 +70,6 @@ contract CertificateVerifier {
     event CertificateFaulty(bytes32 indexed certificateId);
 
     error AlreadyInitialized();
-    error Unauthorized();
     error ZeroRoot();
     error RollupPaused(uint64 rollupId);
     error NotAboveHead(uint64 blockNumber, uint64 head);
@@ -88,15 +83,10 @@ contract CertificateVerifier {
     error BelowThreshold(uint256 signedStake, uint256 totalStake, uint16 thresholdBps);
     error UnknownCertificate(bytes32 certificateId);
 
-    constructor(
-        KeyRegistry keyRegistry_,
-        StakeRegistry stakeRegistry_,
-        RollupRegistry rollupRegistry_,
-        uint32 maxReferenceAge_
-    ) {
-        keyRegistry = keyRegistry_;
-        stakeRegistry = stakeRegistry_;
-        rollupRegistry = rollupRegistry_;
+    constructor(OperatorRegistry registry_, uint32 maxReferenceAge_, address treasury_)
+        RollupRegistry(treasury_)
+    {
+        registry = registry_;
         maxReferenceAge = maxReferenceAge_;
         deployer = msg.sender;
     }
@@ -131,17 +121,7 @@ contract CertificateVerifier {
         id = certificateId(s);
         if (certificates[id].referenceBlock != 0) return id;
 
-        (uint16 thresholdBps, bool paused) = rollupRegistry.certificationParams(s.rollupId);
-        if (paused) revert RollupPaused(s.rollupId);
-        Head memory head = heads[s.rollupId];
-        if (head.blockHashPrefix == 0) {
-            head.blockHashPrefix = _prefix(rollupRegistry.genesisBlockHash(s.rollupId));
-        }
-        if (s.blockNumber <= head.blockNumber) revert NotAboveHead(s.blockNumber, head.blockNumber);
-        if (s.blockNumber == head.blockNumber + 1 && _prefix(s.parentHash) != head.blockHashPrefix) {
-            revert ParentMismatch(s.parentHash);
-        }
-
+        uint16 thresholdBps = _checkPlacement(s);
         (uint256 signedStake, uint256 totalStake, bytes32 nsHash) = _checkSignatures(signingRoot(s), proof);
         if (signedStake * BPS < totalStake * thresholdBps) {
             revert BelowThreshold(signedStake, totalStake, thresholdBps);
@@ -167,6 +147,22 @@ contract CertificateVerifier {
         );
     }
 
+    /// @dev The rollup accepts certificates and `s` extends its head (naming it as parent when
+    ///      adjacent). Returns the rollup's threshold.
+    function _checkPlacement(Statement memory s) private view returns (uint16) {
+        Rollup storage rollup = rollups[s.rollupId];
+        (address owner, uint16 thresholdBps, bool paused) = (rollup.owner, rollup.thresholdBps, rollup.paused);
+        if (owner == address(0)) revert UnknownRollup(s.rollupId);
+        if (paused) revert RollupPaused(s.rollupId);
+        Head memory head = heads[s.rollupId];
+        if (head.blockHashPrefix == 0) head.blockHashPrefix = _prefix(rollup.genesisBlockHash);
+        if (s.blockNumber <= head.blockNumber) revert NotAboveHead(s.blockNumber, head.blockNumber);
+        if (s.blockNumber == head.blockNumber + 1 && _prefix(s.parentHash) != head.blockHashPrefix) {
+            revert ParentMismatch(s.parentHash);
+        }
+        return thresholdBps;
+    }
+
     /// @notice Checks an aggregate signature over `message` against the active set at the proof's
     ///         reference block minus its non-signers.
     /// @return signedStake stake of the signers at the reference block
@@ -189,14 +185,11 @@ contract CertificateVerifier {
         uint32 ref = proof.referenceBlock;
         if (ref >= block.number) revert ReferenceBlockNotPast(ref);
         if (block.number - ref > maxReferenceAge) revert ReferenceBlockTooOld(ref);
-        (bytes memory input, uint256 ptr) = _pairingBuffer(proof);
+        (bytes memory input, uint256 ptr, uint192 apkHash) = _pairingBuffer(proof);
 
         bytes32[] memory keyHashes = _subtractNonSigners(ptr + 0x200, proof.nonSignerKeys);
-        uint256 nonSignerStake;
-        (totalStake, nonSignerStake) =
-            stakeRegistry.signerStakes(ref, proof.totalStakeIndex, keyHashes, proof.nonSignerStakeIndices);
-        signedStake = totalStake - nonSignerStake;
-        if (signedStake == 0 || BLS12381.isZeroAt(ptr + 0x200, 0x100)) revert EmptySignerSet();
+        (signedStake, totalStake) = _stakes(proof, keyHashes, apkHash);
+        if (signedStake == 0 || BLS12381.isInfinityG2At(ptr + 0x200)) revert EmptySignerSet();
 
         bytes memory hm = BLS12381.hashToG1(abi.encodePacked(message), SIG_DST);
         assembly ("memory-safe") {
@@ -206,27 +199,41 @@ contract CertificateVerifier {
         if (keyHashes.length != 0) nsHash = keccak256(abi.encodePacked(keyHashes));
     }
 
-    /// @dev The 768-byte pairing buffer with σ, −g2 and APK(ref) in place (APK hash checked) and
-    ///      H(m) left to fill; `ptr` is its data pointer.
-    function _pairingBuffer(SignerProof calldata proof)
+    /// @dev Signed and total stake at the reference block, after checking the claimed APK against
+    ///      the stored hash.
+    function _stakes(SignerProof calldata proof, bytes32[] memory keyHashes, uint192 apkHash)
         private
         view
-        returns (bytes memory input, uint256 ptr)
+        returns (uint256 signedStake, uint256 totalStake)
+    {
+        (uint192 storedApkHash, uint256 total, uint256 nonSignerStake) = registry.quorumAt(
+            proof.referenceBlock,
+            proof.apkIndex,
+            proof.totalStakeIndex,
+            keyHashes,
+            proof.nonSignerStakeIndices
+        );
+        if (apkHash != storedApkHash) revert ApkMismatch();
+        return (total - nonSignerStake, total);
+    }
+
+    /// @dev The 768-byte pairing buffer with σ (encoding checked), −g2 and the claimed APK(ref) in
+    ///      place and H(m) left to fill; `ptr` is its data pointer, `apkHash` the APK's truncated hash.
+    function _pairingBuffer(SignerProof calldata proof)
+        private
+        pure
+        returns (bytes memory input, uint256 ptr, uint192 apkHash)
     {
         bytes calldata apk = proof.apk;
         bytes calldata signature = proof.signature;
         if (apk.length != BLS12381.G2_LENGTH) revert BLS12381.InvalidLength(apk.length);
         if (signature.length != BLS12381.G1_LENGTH) revert BLS12381.InvalidLength(signature.length);
         input = new bytes(768);
-        bytes32 apkHash;
         assembly ("memory-safe") {
             ptr := add(input, 0x20)
             calldatacopy(ptr, signature.offset, 0x80)
             calldatacopy(add(ptr, 0x200), apk.offset, 0x100)
-            apkHash := keccak256(add(ptr, 0x200), 0x100)
-        }
-        if (uint192(uint256(apkHash)) != keyRegistry.apkHashAt(proof.referenceBlock, proof.apkIndex)) {
-            revert ApkMismatch();
+            apkHash := shr(64, shl(64, keccak256(add(ptr, 0x200), 0x100)))
         }
         BLS12381.checkPointAt(ptr, 2);
         BLS12381.writeNegG2GeneratorAt(ptr + 0x80);

@@ -6,19 +6,17 @@ import {Checkpoints, History} from "./libraries/Checkpoints.sol";
 
 /// @title KeyRegistry
 /// @notice BLS12-381 G2 public keys of Surety operators, bound to the operator by a proof of
-///         possession, and the aggregate public key (APK) of the active set by L1 block.
+///         possession, and the aggregate public key (APK) of the active set by L1 block. Deployed as
+///         part of `OperatorRegistry`, so the verifier reads keys and stakes with one call.
 /// @dev Per APK checkpoint only the first 192 bits of keccak256(APK) are stored (one slot, with the
 ///      block range); a certificate submitter passes the 256-byte APK in calldata and the verifier
 ///      checks its hash. Forging a different APK with the same 192-bit hash is a second preimage.
-contract KeyRegistry {
+abstract contract KeyRegistry {
     using Checkpoints for History;
 
     /// @dev keccak256("surety.pop.v1")
     bytes32 public constant POP_TAG = keccak256("surety.pop.v1");
     bytes public constant POP_DST = "BLS_POP_BLS12381G1_XMD:SHA-256_SSWU_RO_POP_";
-
-    address private immutable deployer;
-    address public registrar;
 
     mapping(address operator => bytes publicKey) private keys;
     mapping(address operator => bytes32 keyHash) public keyHashOf;
@@ -34,8 +32,6 @@ contract KeyRegistry {
     event OperatorDeactivated(address indexed operator, bytes32 indexed keyHash);
     event ApkUpdated(uint32 indexed blockNumber, bytes apk);
 
-    error AlreadyInitialized();
-    error Unauthorized();
     error KeyAlreadyRegistered(address operator);
     error KeyInUse(bytes32 keyHash);
     error InvalidProofOfPossession();
@@ -43,21 +39,8 @@ contract KeyRegistry {
     error ActivationUnchanged(address operator);
 
     constructor() {
-        deployer = msg.sender;
         apk = new bytes(BLS12381.G2_LENGTH);
         apkHistory.push(_truncatedHash(apk));
-    }
-
-    /// @notice One-time wiring by the deployer (the registrar is deployed after this contract).
-    function initialize(address registrar_) external {
-        if (msg.sender != deployer) revert Unauthorized();
-        if (registrar != address(0)) revert AlreadyInitialized();
-        registrar = registrar_;
-    }
-
-    modifier onlyRegistrar() {
-        if (msg.sender != registrar) revert Unauthorized();
-        _;
     }
 
     /// @notice The message the operator's key signs (with the PoP DST) to prove possession:
@@ -88,8 +71,8 @@ contract KeyRegistry {
         return keys[operator];
     }
 
-    /// @notice Adds the operator's key to the APK (registrar only, on operator-set registration).
-    function activate(address operator) external onlyRegistrar {
+    /// @dev Adds the operator's key to the APK.
+    function _activate(address operator) internal {
         bytes32 keyHash = keyHashOf[operator];
         if (keyHash == bytes32(0)) revert NoKey(operator);
         if (isActive[operator]) revert ActivationUnchanged(operator);
@@ -98,8 +81,8 @@ contract KeyRegistry {
         emit OperatorActivated(operator, keyHash);
     }
 
-    /// @notice Removes the operator's key from the APK (registrar only, on deregistration).
-    function deactivate(address operator) external onlyRegistrar {
+    /// @dev Removes the operator's key from the APK.
+    function _deactivate(address operator) internal {
         if (!isActive[operator]) revert ActivationUnchanged(operator);
         isActive[operator] = false;
         _setApk(BLS12381.g2Add(apk, BLS12381.g2Negate(keys[operator])));
@@ -117,7 +100,7 @@ contract KeyRegistry {
     }
 
     /// @notice The truncated APK hash at `blockNumber`, proven by checkpoint `index`.
-    function apkHashAt(uint32 blockNumber, uint256 index) external view returns (uint192) {
+    function apkHashAt(uint32 blockNumber, uint256 index) public view returns (uint192) {
         return apkHistory.at(blockNumber, index);
     }
 

@@ -6,7 +6,9 @@ import {ICanonicalRootSource} from "./interfaces/ICanonicalRootSource.sol";
 /// @title RollupRegistry
 /// @notice Rollups that buy economic finality from Surety: chain id, genesis, quorum threshold,
 ///         canonical-root source and fee balance. Each rollup is administered by its own owner.
-contract RollupRegistry {
+///         Deployed as part of `CertificateVerifier`, which reads a rollup's parameters from its
+///         own storage on every certificate.
+abstract contract RollupRegistry {
     /// @notice Lowest quorum threshold a rollup may choose: more than two thirds of the stake.
     uint16 public constant MIN_THRESHOLD_BPS = 6_667;
     uint16 public constant BPS = 10_000;
@@ -26,7 +28,7 @@ contract RollupRegistry {
     /// @notice Receives collected fees (the protocol treasury, which pays operators and aggregators).
     address public immutable treasury;
     uint64 public rollupCount;
-    mapping(uint64 rollupId => Rollup) private rollups;
+    mapping(uint64 rollupId => Rollup) internal rollups;
     mapping(uint64 chainId => uint64 rollupId) public rollupIdOfChain;
 
     event RollupRegistered(
@@ -72,14 +74,14 @@ contract RollupRegistry {
         bytes32 genesisBlockHash,
         bytes32 genesisStateRoot,
         uint16 thresholdBps,
-        ICanonicalRootSource rootSource
+        ICanonicalRootSource source
     ) external payable returns (uint64 rollupId) {
         if (rollupIdOfChain[chainId] != 0) {
             revert ChainAlreadyRegistered(chainId, rollupIdOfChain[chainId]);
         }
         if (genesisBlockHash == bytes32(0) || genesisStateRoot == bytes32(0)) revert ZeroGenesis();
         _checkThreshold(thresholdBps);
-        if (address(rootSource) == address(0)) revert ZeroAddress();
+        if (address(source) == address(0)) revert ZeroAddress();
         rollupId = ++rollupCount;
         rollupIdOfChain[chainId] = rollupId;
         rollups[rollupId] = Rollup({
@@ -87,19 +89,13 @@ contract RollupRegistry {
             thresholdBps: thresholdBps,
             paused: false,
             chainId: chainId,
-            rootSource: rootSource,
+            rootSource: source,
             genesisBlockHash: genesisBlockHash,
             genesisStateRoot: genesisStateRoot,
             feeBalance: msg.value
         });
         emit RollupRegistered(
-            rollupId,
-            chainId,
-            msg.sender,
-            genesisBlockHash,
-            genesisStateRoot,
-            thresholdBps,
-            address(rootSource)
+            rollupId, chainId, msg.sender, genesisBlockHash, genesisStateRoot, thresholdBps, address(source)
         );
         if (msg.value != 0) emit FeesFunded(rollupId, msg.sender, msg.value);
     }
@@ -110,13 +106,10 @@ contract RollupRegistry {
         emit ThresholdUpdated(rollupId, thresholdBps);
     }
 
-    function setRootSource(uint64 rollupId, ICanonicalRootSource rootSource)
-        external
-        onlyRollupOwner(rollupId)
-    {
-        if (address(rootSource) == address(0)) revert ZeroAddress();
-        rollups[rollupId].rootSource = rootSource;
-        emit RootSourceUpdated(rollupId, address(rootSource));
+    function setRootSource(uint64 rollupId, ICanonicalRootSource source) external onlyRollupOwner(rollupId) {
+        if (address(source) == address(0)) revert ZeroAddress();
+        rollups[rollupId].rootSource = source;
+        emit RootSourceUpdated(rollupId, address(source));
     }
 
     function transferRollupOwnership(uint64 rollupId, address newOwner) external onlyRollupOwner(rollupId) {
@@ -159,17 +152,6 @@ contract RollupRegistry {
 
     function getRollup(uint64 rollupId) external view returns (Rollup memory) {
         return rollups[rollupId];
-    }
-
-    /// @notice What the verifier needs per certificate (one SLOAD). Reverts for unknown rollups.
-    function certificationParams(uint64 rollupId) external view returns (uint16 thresholdBps, bool paused) {
-        Rollup storage r = rollups[rollupId];
-        if (r.owner == address(0)) revert UnknownRollup(rollupId);
-        return (r.thresholdBps, r.paused);
-    }
-
-    function genesisBlockHash(uint64 rollupId) external view returns (bytes32) {
-        return rollups[rollupId].genesisBlockHash;
     }
 
     function rootSource(uint64 rollupId) external view returns (ICanonicalRootSource) {

@@ -4,9 +4,7 @@ pragma solidity ^0.8.30;
 import {BLS12381} from "./libraries/BLS12381.sol";
 import {Statement} from "./libraries/StatementLib.sol";
 import {CertificateVerifier} from "./CertificateVerifier.sol";
-import {KeyRegistry} from "./KeyRegistry.sol";
-import {StakeRegistry} from "./StakeRegistry.sol";
-import {RollupRegistry} from "./RollupRegistry.sol";
+import {OperatorRegistry} from "./OperatorRegistry.sol";
 import {SuretyRegistrar} from "./SuretyRegistrar.sol";
 import {CompensationPool} from "./CompensationPool.sol";
 
@@ -21,9 +19,7 @@ import {CompensationPool} from "./CompensationPool.sol";
 ///      slashed; if it matches, the bond goes to the pool. Every (fault, operator) acts once.
 contract Slasher {
     CertificateVerifier public immutable verifier;
-    KeyRegistry public immutable keyRegistry;
-    StakeRegistry public immutable stakeRegistry;
-    RollupRegistry public immutable rollupRegistry;
+    OperatorRegistry public immutable registry;
     SuretyRegistrar public immutable registrar;
     CompensationPool public immutable pool;
     /// @notice Bond (wei) posted with an invalid-root accusation.
@@ -73,9 +69,7 @@ contract Slasher {
         uint256 slashWad_
     ) {
         verifier = verifier_;
-        keyRegistry = verifier_.keyRegistry();
-        stakeRegistry = verifier_.stakeRegistry();
-        rollupRegistry = verifier_.rollupRegistry();
+        registry = verifier_.registry();
         registrar = registrar_;
         pool = pool_;
         accusationBond = accusationBond_;
@@ -99,7 +93,7 @@ contract Slasher {
                 || (a.blockHash == b.blockHash && a.stateRoot == b.stateRoot)
         ) revert NotConflicting();
         bytes32 keyHash = keccak256(publicKey);
-        address operator = keyRegistry.operatorOf(keyHash);
+        address operator = registry.operatorOf(keyHash);
         if (operator == address(0)) revert UnknownKey(keyHash);
         bytes32 evidenceId = keccak256(abi.encode("double-sign", operator, a.rollupId, a.blockNumber));
         if (used[evidenceId]) revert EvidenceUsed(evidenceId);
@@ -148,7 +142,7 @@ contract Slasher {
     }
 
     function _judge(Statement calldata s, bytes32 id) private returns (bool judged) {
-        (bool settled, bytes32 root) = rollupRegistry.rootSource(s.rollupId).canonicalStateRoot(s.blockNumber);
+        (bool settled, bytes32 root) = verifier.rootSource(s.rollupId).canonicalStateRoot(s.blockNumber);
         if (!settled) return false;
         Accusation memory acc = accusations[id];
         delete accusations[id];
@@ -191,9 +185,9 @@ contract Slasher {
 
         for (uint256 i; i < operators.length; ++i) {
             address operator = operators[i];
-            bytes32 keyHash = keyRegistry.keyHashOf(operator);
+            bytes32 keyHash = registry.keyHashOf(operator);
             if (keyHash == bytes32(0) || _contains(nonSignerKeyHashes, keyHash)) revert NotASigner(operator);
-            (bool active,) = stakeRegistry.stakeAt(keyHash, cert.referenceBlock, stakeIndices[i]);
+            (bool active,) = registry.stakeAt(keyHash, cert.referenceBlock, stakeIndices[i]);
             if (!active) revert NotASigner(operator);
             bytes32 evidenceId = keccak256(abi.encode("invalid-root", operator, id));
             if (used[evidenceId]) revert EvidenceUsed(evidenceId);
@@ -221,7 +215,7 @@ contract Slasher {
         uint256 forfeited = pool.forfeit(operator);
         address[] memory one = new address[](1);
         one[0] = operator;
-        stakeRegistry.update(one);
+        registry.update(one);
         emit OperatorPunished(operator, slashed, forfeited);
     }
 

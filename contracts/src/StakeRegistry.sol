@@ -7,13 +7,13 @@ import {Checkpoints, History} from "./libraries/Checkpoints.sol";
 
 /// @title StakeRegistry
 /// @notice Slashable stake of each Surety operator and of the whole set, read from EigenLayer's
-///         AllocationManager and checkpointed by L1 block.
+///         AllocationManager and checkpointed by L1 block. Deployed as part of `OperatorRegistry`.
 /// @dev An operator's stake is the sum over the operator set's strategies of
 ///      `getMinimumSlashableStake` (delegated shares × allocated magnitude / max magnitude), i.e.
 ///      strategy shares weighted 1:1. Histories are keyed by BLS key hash, so the verifier goes from a
 ///      non-signer's key to its stake with one SLOAD; each checkpoint also records whether the key was
 ///      in the active set (and therefore in the APK) at that block.
-contract StakeRegistry {
+abstract contract StakeRegistry is KeyRegistry {
     using Checkpoints for History;
 
     uint32 public constant OPERATOR_SET_ID = 0;
@@ -21,64 +21,42 @@ contract StakeRegistry {
     uint192 private constant ACTIVE = uint192(1) << 191;
 
     IAllocationManager public immutable allocationManager;
-    KeyRegistry public immutable keyRegistry;
-    address private immutable deployer;
-    /// @notice The Surety registrar, which is also the AVS address of the operator set.
-    address public registrar;
 
     mapping(bytes32 keyHash => History) private stakeHistory;
     History private totalHistory;
 
     event StakeUpdated(address indexed operator, bytes32 indexed keyHash, bool active, uint256 stake);
 
-    error AlreadyInitialized();
-    error Unauthorized();
-    error NoKey(address operator);
     error NotActive(bytes32 keyHash);
     error StakeOverflow(uint256 stake);
     error LengthMismatch();
 
-    constructor(IAllocationManager allocationManager_, KeyRegistry keyRegistry_) {
+    constructor(IAllocationManager allocationManager_) {
         allocationManager = allocationManager_;
-        keyRegistry = keyRegistry_;
-        deployer = msg.sender;
         totalHistory.push(0);
     }
 
-    /// @notice One-time wiring by the deployer.
-    function initialize(address registrar_) external {
-        if (msg.sender != deployer) revert Unauthorized();
-        if (registrar != address(0)) revert AlreadyInitialized();
-        registrar = registrar_;
-    }
+    /// @notice The Surety operator set (its `avs` is the registrar).
+    function operatorSet() public view virtual returns (OperatorSet memory);
 
-    modifier onlyRegistrar() {
-        if (msg.sender != registrar) revert Unauthorized();
-        _;
-    }
-
-    function operatorSet() public view returns (OperatorSet memory) {
-        return OperatorSet({avs: registrar, id: OPERATOR_SET_ID});
-    }
-
-    /// @notice Marks a newly registered operator active with its current stake.
-    function register(address operator) external onlyRegistrar {
+    /// @dev Marks a newly registered operator active with its current stake.
+    function _registerStake(address operator) internal {
         address[] memory one = new address[](1);
         one[0] = operator;
         _write(operator, true, _readStakes(one)[0]);
     }
 
-    /// @notice Marks a deregistered operator inactive (stake 0).
-    function deregister(address operator) external onlyRegistrar {
+    /// @dev Marks a deregistered operator inactive (stake 0).
+    function _deregisterStake(address operator) internal {
         _write(operator, false, 0);
     }
 
     /// @notice Refreshes the stake of active operators from EigenLayer. Permissionless: keepers call
     ///         it after allocations, delegations or slashings change. Inactive operators are skipped.
-    function update(address[] calldata operators) external {
+    function update(address[] memory operators) public {
         uint256[] memory stakes = _readStakes(operators);
         for (uint256 i; i < operators.length; ++i) {
-            bytes32 keyHash = keyRegistry.keyHashOf(operators[i]);
+            bytes32 keyHash = keyHashOf[operators[i]];
             if (keyHash != bytes32(0) && stakeHistory[keyHash].latest() & ACTIVE != 0) {
                 _write(operators[i], true, stakes[i]);
             }
@@ -101,7 +79,7 @@ contract StakeRegistry {
 
     function _write(address operator, bool active, uint256 stake) private {
         if (stake > type(uint128).max) revert StakeOverflow(stake);
-        bytes32 keyHash = keyRegistry.keyHashOf(operator);
+        bytes32 keyHash = keyHashOf[operator];
         if (keyHash == bytes32(0)) revert NoKey(operator);
         History storage h = stakeHistory[keyHash];
         uint256 old = uint128(h.latest());
@@ -115,7 +93,7 @@ contract StakeRegistry {
     // ---------------------------------------------------------------------------------------------
 
     function stakeOf(address operator) external view returns (bool active, uint256 stake) {
-        uint192 v = stakeHistory[keyRegistry.keyHashOf(operator)].latest();
+        uint192 v = stakeHistory[keyHashOf[operator]].latest();
         return (v & ACTIVE != 0, uint128(v));
     }
 
@@ -139,13 +117,13 @@ contract StakeRegistry {
     }
 
     /// @notice Total stake at `blockNumber` and the summed stake of `keyHashes`, each of which must
-    ///         have been active then. One call per certificate.
+    ///         have been active then.
     function signerStakes(
         uint32 blockNumber,
         uint256 totalIndex,
         bytes32[] memory keyHashes,
         uint32[] calldata indices
-    ) external view returns (uint256 total, uint256 nonSignerStake) {
+    ) public view returns (uint256 total, uint256 nonSignerStake) {
         if (indices.length != keyHashes.length) revert LengthMismatch();
         total = totalHistory.at(blockNumber, totalIndex);
         for (uint256 i; i < keyHashes.length; ++i) {

@@ -3,8 +3,7 @@ pragma solidity ^0.8.30;
 
 import {IAllocationManager} from "./interfaces/eigenlayer/IAllocationManager.sol";
 import {IAVSRegistrar} from "./interfaces/eigenlayer/IAVSRegistrar.sol";
-import {KeyRegistry} from "./KeyRegistry.sol";
-import {StakeRegistry} from "./StakeRegistry.sol";
+import {OperatorRegistry} from "./OperatorRegistry.sol";
 import {CompensationPool} from "./CompensationPool.sol";
 
 /// @title SuretyRegistrar
@@ -16,8 +15,7 @@ contract SuretyRegistrar is IAVSRegistrar {
     uint32 public constant OPERATOR_SET_ID = 0;
 
     IAllocationManager public immutable allocationManager;
-    KeyRegistry public immutable keyRegistry;
-    StakeRegistry public immutable stakeRegistry;
+    OperatorRegistry public immutable registry;
     CompensationPool public immutable pool;
     /// @notice Collateral (wei) an operator must hold in the pool to register.
     uint256 public immutable minCollateral;
@@ -39,15 +37,13 @@ contract SuretyRegistrar is IAVSRegistrar {
 
     constructor(
         IAllocationManager allocationManager_,
-        KeyRegistry keyRegistry_,
-        StakeRegistry stakeRegistry_,
+        OperatorRegistry registry_,
         CompensationPool pool_,
         uint256 minCollateral_,
         address owner_
     ) {
         allocationManager = allocationManager_;
-        keyRegistry = keyRegistry_;
-        stakeRegistry = stakeRegistry_;
+        registry = registry_;
         pool = pool_;
         minCollateral = minCollateral_;
         owner = owner_;
@@ -100,8 +96,7 @@ contract SuretyRegistrar is IAVSRegistrar {
         onlyAllocationManager(avs, operatorSetIds)
     {
         pool.lock(operator, minCollateral);
-        keyRegistry.activate(operator);
-        stakeRegistry.register(operator);
+        registry.activate(operator);
         emit OperatorRegistered(operator);
     }
 
@@ -111,8 +106,7 @@ contract SuretyRegistrar is IAVSRegistrar {
         external
         onlyAllocationManager(avs, operatorSetIds)
     {
-        keyRegistry.deactivate(operator);
-        stakeRegistry.deregister(operator);
+        registry.deactivate(operator);
         pool.unlock(operator);
         emit OperatorDeregistered(operator);
     }
@@ -122,8 +116,7 @@ contract SuretyRegistrar is IAVSRegistrar {
     ///         unslashable operator cannot shield the others in a batch.
     function slash(address operator, uint256 wad, string calldata description) external returns (bool) {
         if (msg.sender != slasher) revert Unauthorized();
-        address[] memory strategies =
-            allocationManager.getStrategiesInOperatorSet(stakeRegistry.operatorSet());
+        address[] memory strategies = allocationManager.getStrategiesInOperatorSet(registry.operatorSet());
         _sortAscending(strategies);
         uint256[] memory wads = new uint256[](strategies.length);
         for (uint256 i; i < wads.length; ++i) {

@@ -6,7 +6,6 @@ import {Checkpoints} from "../src/libraries/Checkpoints.sol";
 import {Statement, StatementLib} from "../src/libraries/StatementLib.sol";
 import {CertificateVerifier, SignerProof} from "../src/CertificateVerifier.sol";
 import {StakeRegistry} from "../src/StakeRegistry.sol";
-import {RollupRegistry} from "../src/RollupRegistry.sol";
 import {SuretyTestBase} from "./utils/SuretyTestBase.sol";
 import {BLSKeys} from "./utils/BLSKeys.sol";
 import {vm, bound} from "./utils/Vm.sol";
@@ -192,7 +191,7 @@ contract CertificateVerifierTest is SuretyTestBase {
     }
 
     function test_pausedRollup_reverts() public {
-        rollups.setPaused(rollupId, true);
+        verifier.setPaused(rollupId, true);
         Statement memory s = _statement(1, GENESIS_HASH);
         SignerProof memory p = _proof(s, 0);
         vm.expectRevert(abi.encodeWithSelector(CertificateVerifier.RollupPaused.selector, rollupId));
@@ -206,7 +205,7 @@ contract CertificateVerifierTest is SuretyTestBase {
         bytes32[3] memory foreign = [
             StatementLib.signingRoot(s, block.chainid + 1, address(verifier)),
             StatementLib.signingRoot(s, block.chainid, address(0xBEEF)),
-            keys.popMessage(operators[0], keccak256(abi.encode(s)))
+            registry.popMessage(operators[0], keccak256(abi.encode(s)))
         ];
         for (uint256 i; i < 3; ++i) {
             SignerProof memory p = _proofFor(foreign[i], 0);

@@ -104,6 +104,24 @@ library BLS12381 {
         }
     }
 
+    /// @notice Whether the G2 point at memory `ptr` is infinity (all 256 bytes zero).
+    function isInfinityG2At(uint256 ptr) internal pure returns (bool zero) {
+        assembly ("memory-safe") {
+            zero := iszero(
+                or(
+                    or(
+                        or(mload(ptr), mload(add(ptr, 0x20))),
+                        or(mload(add(ptr, 0x40)), mload(add(ptr, 0x60)))
+                    ),
+                    or(
+                        or(mload(add(ptr, 0x80)), mload(add(ptr, 0xa0))),
+                        or(mload(add(ptr, 0xc0)), mload(add(ptr, 0xe0)))
+                    )
+                )
+            )
+        }
+    }
+
     function _data(bytes memory b) private pure returns (uint256 ptr) {
         assembly ("memory-safe") {
             ptr := add(b, 0x20)

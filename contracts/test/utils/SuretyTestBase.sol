@@ -5,9 +5,7 @@ import {BLS12381} from "../../src/libraries/BLS12381.sol";
 import {Statement} from "../../src/libraries/StatementLib.sol";
 import {IAllocationManager} from "../../src/interfaces/eigenlayer/IAllocationManager.sol";
 import {ICanonicalRootSource} from "../../src/interfaces/ICanonicalRootSource.sol";
-import {KeyRegistry} from "../../src/KeyRegistry.sol";
-import {StakeRegistry} from "../../src/StakeRegistry.sol";
-import {RollupRegistry} from "../../src/RollupRegistry.sol";
+import {OperatorRegistry} from "../../src/OperatorRegistry.sol";
 import {CertificateVerifier, SignerProof} from "../../src/CertificateVerifier.sol";
 import {CompensationPool} from "../../src/CompensationPool.sol";
 import {SuretyRegistrar} from "../../src/SuretyRegistrar.sol";
@@ -35,9 +33,7 @@ abstract contract SuretyTestBase {
 
     MockAllocationManager internal am;
     MockRootSource internal rootSource;
-    KeyRegistry internal keys;
-    StakeRegistry internal stakes;
-    RollupRegistry internal rollups;
+    OperatorRegistry internal registry;
     CertificateVerifier internal verifier;
     CompensationPool internal pool;
     SuretyRegistrar internal registrar;
@@ -52,17 +48,14 @@ abstract contract SuretyTestBase {
         vm.roll(100);
         vm.warp(1_000_000);
         am = new MockAllocationManager();
-        keys = new KeyRegistry();
-        stakes = new StakeRegistry(IAllocationManager(address(am)), keys);
-        rollups = new RollupRegistry(TREASURY);
-        verifier = new CertificateVerifier(keys, stakes, rollups, MAX_REFERENCE_AGE);
+        registry = new OperatorRegistry(IAllocationManager(address(am)));
+        verifier = new CertificateVerifier(registry, MAX_REFERENCE_AGE, TREASURY);
         pool = new CompensationPool(verifier, PREMIUM_BPS, CLAIM_WINDOW, WITHDRAWAL_DELAY);
         registrar = new SuretyRegistrar(
-            IAllocationManager(address(am)), keys, stakes, pool, MIN_COLLATERAL, address(this)
+            IAllocationManager(address(am)), registry, pool, MIN_COLLATERAL, address(this)
         );
         slasher = new Slasher(verifier, registrar, pool, BOND, 1e18);
-        keys.initialize(address(registrar));
-        stakes.initialize(address(registrar));
+        registry.initialize(address(registrar));
         verifier.initialize(address(slasher));
         pool.initialize(address(registrar), address(slasher));
         address[] memory strategies = new address[](2);
@@ -70,7 +63,7 @@ abstract contract SuretyTestBase {
         strategies[1] = STRATEGY_B;
         registrar.initialize(address(slasher), "https://surety.example/avs.json", strategies);
         rootSource = new MockRootSource();
-        rollupId = rollups.register(
+        rollupId = verifier.register(
             L2_CHAIN_ID, GENESIS_HASH, GENESIS_ROOT, 6_667, ICanonicalRootSource(rootSource)
         );
     }
@@ -84,9 +77,9 @@ abstract contract SuretyTestBase {
         op = _operatorAddress(seed);
         uint256 sk = BLSKeys.secretKey(seed);
         bytes memory pk = BLSKeys.publicKey(sk);
-        bytes memory pop = BLSKeys.popFor(sk, keys.popMessage(op, keccak256(pk)));
+        bytes memory pop = BLSKeys.popFor(sk, registry.popMessage(op, keccak256(pk)));
         vm.prank(op);
-        keys.registerKey(pk, pop);
+        registry.registerKey(pk, pop);
         vm.deal(op, 10 ether);
         vm.prank(op);
         pool.depositCollateral{value: MIN_COLLATERAL}();
@@ -124,9 +117,9 @@ abstract contract SuretyTestBase {
     function _proofFor(bytes32 message, uint256 nonSignerMask) internal view returns (SignerProof memory p) {
         uint32 ref = uint32(block.number - 1);
         p.referenceBlock = ref;
-        p.apkIndex = uint32(keys.apkIndexAt(ref));
-        p.totalStakeIndex = uint32(stakes.totalStakeIndexAt(ref));
-        p.apk = keys.apk();
+        p.apkIndex = uint32(registry.apkIndexAt(ref));
+        p.totalStakeIndex = uint32(registry.totalStakeIndexAt(ref));
+        p.apk = registry.apk();
 
         uint256 n = operators.length;
         uint256 count;
@@ -155,7 +148,7 @@ abstract contract SuretyTestBase {
         p.nonSignerStakeIndices = new uint32[](count);
         for (uint256 i; i < count; ++i) {
             p.nonSignerKeys = bytes.concat(p.nonSignerKeys, publicKeys[idx[i]]);
-            p.nonSignerStakeIndices[i] = uint32(stakes.stakeIndexAt(hashes[i], ref));
+            p.nonSignerStakeIndices[i] = uint32(registry.stakeIndexAt(hashes[i], ref));
         }
         bytes memory hm = BLS12381.hashToG1(abi.encodePacked(message), BLSKeys.SIG_DST);
         p.signature = skSum == 0 ? new bytes(128) : BLSKeys.mul(hm, skSum);

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {Statement} from "../src/libraries/StatementLib.sol";
+import {CertificateVerifier, SignerProof} from "../src/CertificateVerifier.sol";
+import {SuretyTestBase} from "./utils/SuretyTestBase.sol";
+import {vm} from "./utils/Vm.sol";
+
+/// @notice Gas of certificate verification (`checkSignatures`) and of the whole `submitCertificate`
+///         transaction with 0, 1 and 10 non-signers among 32 operators. Print the figures with
+///         `forge test --match-contract GasTest -vv`. Proofs are built in setUp, so every Surety
+///         contract and storage slot is cold in the measured call, as in a real transaction; the
+///         rollup already has a certified head (steady state). Anchor: EigenLayer's BN254
+///         checkSignatures costs 159,908 / 178,683 / 197,410 gas for 0 / 1 / 2 non-signers.
+contract GasTest is SuretyTestBase {
+    event log_named_uint(string key, uint256 val);
+
+    Statement internal statement;
+    bytes32 internal message;
+    mapping(uint256 nonSigners => SignerProof) internal proofs;
+
+    function setUp() public {
+        _deploy();
+        _addOperators(32, 32 ether);
+        vm.roll(block.number + 1);
+        Statement memory first = _statement(1, GENESIS_HASH);
+        verifier.submitCertificate(first, _proof(first, 0));
+        vm.roll(block.number + 1);
+        statement = _statement(2, first.blockHash);
+        message = verifier.signingRoot(statement);
+        proofs[0] = _proof(statement, 0);
+        proofs[1] = _proof(statement, 1);
+        proofs[10] = _proof(statement, (1 << 10) - 1);
+    }
+
+    /// @dev Execution gas of the verifier's frame (excludes the 21,000 base and calldata).
+    function _verification(uint256 nonSigners) internal returns (uint256 used) {
+        verifier.checkSignatures(message, proofs[nonSigners]);
+        used = vm.lastCallGas().gasTotalUsed;
+        emit log_named_uint(string.concat("verification, non-signers ", vm.toString(nonSigners)), used);
+    }
+
+    /// @dev Gas of the whole transaction: 21,000 + calldata (EIP-2028), or the EIP-7623 floor if
+    ///      higher, + execution.
+    function _transaction(uint256 nonSigners) internal returns (uint256 total) {
+        SignerProof memory p = proofs[nonSigners];
+        bytes memory data = abi.encodeCall(CertificateVerifier.submitCertificate, (statement, p));
+        verifier.submitCertificate(statement, p);
+        uint256 execution = vm.lastCallGas().gasTotalUsed;
+        uint256 zeros;
+        for (uint256 i; i < data.length; ++i) {
+            if (data[i] == 0) ++zeros;
+        }
+        uint256 tokens = zeros + (data.length - zeros) * 4;
+        uint256 standard = 21_000 + tokens * 4 + execution;
+        uint256 floor = 21_000 + tokens * 10;
+        total = standard > floor ? standard : floor;
+        emit log_named_uint(
+            string.concat("submitCertificate tx, non-signers ", vm.toString(nonSigners)), total
+        );
+        vm.assertTrue(
+            verifier.isFinal(rollupId, statement.blockNumber, statement.blockHash, statement.stateRoot), ""
+        );
+    }
+
+    function test_gas_verification_0() public {
+        vm.assertLe(_verification(0), 135_000, "verification at 0 non-signers");
+    }
+
+    function test_gas_verification_1() public {
+        _verification(1);
+    }
+
+    function test_gas_verification_10() public {
+        _verification(10);
+    }
+
+    function test_gas_submitCertificate_0() public {
+        vm.assertLe(_transaction(0), 200_000, "whole tx at 0 non-signers");
+    }
+
+    function test_gas_submitCertificate_1() public {
+        _transaction(1);
+    }
+
+    function test_gas_submitCertificate_10() public {
+        _transaction(10);
+    }
+}
