@@ -1,1 +1,7 @@
-//! End-to-end test harness for Surety (local anvil chains, real contracts, real gRPC).
+//! Surety test kit: anvil processes, L2 genesis files, and a workload generator that drives an
+//! anvil L2 with varied, seeded traffic. The end-to-end tests live in `tests/tests/`.
+//!
+//! See `docs/testkit.md` for an overview.
+
+pub mod anvil;
+pub mod genesis;
