@@ -42,11 +42,13 @@ interface Vm {
     function assertFalse(bool condition, string calldata error) external pure;
     function assertLe(uint256 left, uint256 right, string calldata error) external pure;
     function assertGe(uint256 left, uint256 right, string calldata error) external pure;
+    function assertGt(uint256 left, uint256 right, string calldata error) external pure;
 }
 
 Vm constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
 
-/// @dev Maps `x` into [lo, hi] without discarding fuzz runs.
+/// @dev Maps `x` into [lo, hi] without discarding fuzz runs; values already inside stay unchanged.
 function bound(uint256 x, uint256 lo, uint256 hi) pure returns (uint256) {
+    if (x >= lo && x <= hi) return x;
     return lo + x % (hi - lo + 1);
 }
