@@ -11,7 +11,7 @@ import {CompensationPool} from "./CompensationPool.sol";
 /// @title Slasher
 /// @notice Decides Surety's two objective faults on-chain and slashes the guilty operators through
 ///         the registrar (EigenLayer `slashOperator`) and the compensation pool (collateral).
-/// @dev Double signing is self-proving: two valid signatures by one registered key on statements
+/// @dev Double signing and a single signed statement with a non-canonical root are self-proving: two valid signatures by one registered key on statements
 ///      with the same (rollupId, blockNumber) and a different blockHash or stateRoot. An invalid-root
 ///      accusation against a certificate costs a bond and is judged against the rollup's canonical
 ///      root source once it has settled: if the root differs, the certificate is faulty, the bond is
@@ -39,6 +39,9 @@ contract Slasher {
     mapping(address accuser => uint256) public refunds;
 
     event DoubleSigningProven(address indexed operator, uint64 indexed rollupId, uint64 indexed blockNumber);
+    event InvalidStatementProven(
+        address indexed operator, uint64 indexed rollupId, uint64 indexed blockNumber, bytes32 canonicalRoot
+    );
     event InvalidRootAccused(bytes32 indexed certificateId, address indexed accuser);
     event InvalidRootProven(bytes32 indexed certificateId, bytes32 canonicalRoot);
     event AccusationRejected(bytes32 indexed certificateId, address indexed accuser);
@@ -56,6 +59,8 @@ contract Slasher {
     error AccusationPending(bytes32 certificateId);
     error NoAccusation(bytes32 certificateId);
     error RootNotSettled(bytes32 certificateId);
+    error CanonicalRootUnknown(uint64 rollupId, uint64 blockNumber);
+    error RootIsCanonical();
     error NonSignersMismatch();
     error NotASigner(address operator);
     error LengthMismatch();
@@ -118,6 +123,27 @@ contract Slasher {
     // ---------------------------------------------------------------------------------------------
     // Invalid root
     // ---------------------------------------------------------------------------------------------
+
+    /// @notice Slashes the owner of `publicKey` for signing a statement whose state root differs
+    ///         from the rollup's settled canonical root for that block. Self-proving (no bond): it
+    ///         reverts unless the root is settled and different.
+    function proveInvalidStatement(Statement calldata s, bytes calldata signature, bytes calldata publicKey)
+        external
+    {
+        bytes32 keyHash = keccak256(publicKey);
+        address operator = registry.operatorOf(keyHash);
+        if (operator == address(0)) revert UnknownKey(keyHash);
+        (bool settled, bytes32 root) = verifier.rootSource(s.rollupId).canonicalStateRoot(s.blockNumber);
+        if (!settled) revert CanonicalRootUnknown(s.rollupId, s.blockNumber);
+        if (root == s.stateRoot) revert RootIsCanonical();
+        bytes32 evidenceId = keccak256(abi.encode("invalid-statement", operator, s.rollupId, s.blockNumber));
+        if (used[evidenceId]) revert EvidenceUsed(evidenceId);
+        if (!_verify(s, signature, publicKey)) revert InvalidSignature();
+
+        used[evidenceId] = true;
+        emit InvalidStatementProven(operator, s.rollupId, s.blockNumber, root);
+        _punish(operator, "surety: invalid root");
+    }
 
     /// @notice Accuses the certificate on `s` of certifying a non-canonical state root, posting
     ///         `accusationBond`. Judged at once if the canonical root is settled, else by

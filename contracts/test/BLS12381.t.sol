@@ -19,12 +19,24 @@ contract BLSHarness {
         return BLS12381.verify(sig, pk, BLS12381.hashToG1(message, BLSKeys.SIG_DST));
     }
 
+    function checkG1(bytes calldata point) external pure {
+        BLS12381.checkG1(point);
+    }
+
     function checkG2(bytes calldata point) external pure {
         BLS12381.checkG2(point);
     }
 
     function g2Add(bytes calldata a, bytes calldata b) external view returns (bytes memory) {
         return BLS12381.g2Add(a, b);
+    }
+
+    function g1Add(bytes calldata a, bytes calldata b) external view returns (bytes memory) {
+        return BLS12381.g1Add(a, b);
+    }
+
+    function mapFpToG1(bytes calldata fe) external view returns (bytes memory) {
+        return BLS12381.mapFpToG1(fe);
     }
 
     function g2Negate(bytes calldata a) external pure returns (bytes memory) {
@@ -116,7 +128,7 @@ contract BLS12381Test {
     function test_checkG2_rejectsNonCanonical() public {
         bytes memory pk = BLSKeys.publicKey(7);
         // x.c0 + p: same residue, non-canonical encoding.
-        bytes memory bad = _addP(pk, 0);
+        bytes memory bad = _atLeastP(pk, 0, 0);
         vm.expectRevert(BLS12381.NotCanonical.selector);
         h.checkG2(bad);
         // A non-zero byte in the 16-byte zero padding.
@@ -134,20 +146,46 @@ contract BLS12381Test {
         vm.assertEq(h.g2Negate(h.g2Negate(pk)), pk, "double negation");
     }
 
-    /// @dev Adds p to the 64-byte coordinate at `index` (the result still fits the 64-byte slot).
-    function _addP(bytes memory point, uint256 index) internal pure returns (bytes memory out) {
+    function testFuzz_mapAndAdd_matchScalarMultiplication(bytes32 seed) public view {
+        bytes memory fe = abi.encodePacked(bytes32(0), seed);
+        fe[16] = 0; // keep below p: top 16 bytes zero, next byte zero
+        bytes memory q = h.mapFpToG1(fe);
+        vm.assertEq(h.g1Add(q, q), BLSKeys.mul(q, 2), "Q + Q = 2Q");
+    }
+
+    function test_wrappers_rejectBadInput() public {
+        bytes memory fe = abi.encodePacked(bytes16(0), bytes16(uint128(BLS12381.P_HI)), BLS12381.P_LO);
+        vm.expectRevert(abi.encodeWithSelector(BLS12381.PrecompileFailed.selector, address(0x10)));
+        h.mapFpToG1(fe); // p itself is not a canonical field element
+        bytes memory offCurve = bytes.concat(BLSKeys.G1_NON_SUBGROUP);
+        offCurve[127] = offCurve[127] ^ 0x01;
+        vm.expectRevert(abi.encodeWithSelector(BLS12381.PrecompileFailed.selector, address(0x0b)));
+        h.g1Add(offCurve, new bytes(128));
+        vm.expectRevert(abi.encodeWithSelector(BLS12381.InvalidLength.selector, 127));
+        h.g1Add(new bytes(127), new bytes(128));
+    }
+
+    function testFuzz_checkG1_rejectsAnyCoordinateAtOrAboveP(uint256 extra, bool second) public {
+        bytes memory sig = BLSKeys.sign(3, bytes32("m"));
+        bytes memory bad = _atLeastP(sig, second ? 1 : 0, extra);
+        vm.expectRevert(BLS12381.NotCanonical.selector);
+        h.checkG1(bad);
+    }
+
+    /// @dev Sets the coordinate at `index` to p + extra: a value ≥ p whose high word stays below
+    ///      2^128, so only the value, not the zero padding, is out of range.
+    function _atLeastP(bytes memory point, uint256 index, uint256 extra)
+        internal
+        pure
+        returns (bytes memory out)
+    {
         out = bytes.concat(point);
         uint256 off = 32 + index * 64;
-        uint256 hi;
+        uint256 hi = BLS12381.P_HI;
         uint256 lo;
-        assembly {
-            hi := mload(add(out, off))
-            lo := mload(add(out, add(off, 32)))
-        }
         unchecked {
-            uint256 newLo = lo + BLS12381.P_LO;
-            hi = hi + BLS12381.P_HI + (newLo < lo ? 1 : 0);
-            lo = newLo;
+            lo = BLS12381.P_LO + extra;
+            if (lo < extra) hi += 1;
         }
         assembly {
             mstore(add(out, off), hi)

@@ -126,6 +126,27 @@ contract Slasher_Test is SuretyTestBase {
 
     // ---------------------------------------------------------------- invalid root
 
+    function test_invalidStatement_slashesSigner() public {
+        Statement memory s = _statement(4, keccak256("p"));
+        bytes memory sig = BLSKeys.sign(secretKeys[0], verifier.signingRoot(s));
+        vm.expectRevert(abi.encodeWithSelector(Slasher.CanonicalRootUnknown.selector, rollupId, 4));
+        slasher.proveInvalidStatement(s, sig, publicKeys[0]);
+        rootSource.settle(4, s.stateRoot);
+        vm.expectRevert(Slasher.RootIsCanonical.selector);
+        slasher.proveInvalidStatement(s, sig, publicKeys[0]);
+        rootSource.settle(4, keccak256("canonical"));
+        // A valid signature by another key does not incriminate operator 1.
+        vm.expectRevert(Slasher.InvalidSignature.selector);
+        slasher.proveInvalidStatement(s, sig, publicKeys[1]);
+        slasher.proveInvalidStatement(s, sig, publicKeys[0]);
+        vm.assertEq(am.slashCount(), 1, "slashed");
+        (address slashed,,) = am.slashCalls(0);
+        vm.assertEq(slashed, operators[0], "signer");
+        bytes32 evidenceId = keccak256(abi.encode("invalid-statement", operators[0], rollupId, uint64(4)));
+        vm.expectRevert(abi.encodeWithSelector(Slasher.EvidenceUsed.selector, evidenceId));
+        slasher.proveInvalidStatement(s, sig, publicKeys[0]);
+    }
+
     /// Certifies block 1 with operator 2 not signing.
     function _certify() internal returns (Statement memory s, bytes32 id) {
         s = _statement(1, GENESIS_HASH);

@@ -90,20 +90,6 @@ library BLS12381 {
         if (zero) revert PointAtInfinity();
     }
 
-    /// @notice Whether every byte of `point` is zero (the EIP-2537 encoding of infinity).
-    function isInfinity(bytes memory point) internal pure returns (bool) {
-        return isZeroAt(_data(point), point.length);
-    }
-
-    /// @notice Whether the `length` bytes (a multiple of 32) at memory `ptr` are all zero.
-    function isZeroAt(uint256 ptr, uint256 length) internal pure returns (bool zero) {
-        zero = true;
-        assembly ("memory-safe") {
-            let end := add(ptr, length)
-            for {} lt(ptr, end) { ptr := add(ptr, 0x20) } { if mload(ptr) { zero := 0 } }
-        }
-    }
-
     /// @notice Whether the G2 point at memory `ptr` is infinity (all 256 bytes zero).
     function isInfinityG2At(uint256 ptr) internal pure returns (bool zero) {
         assembly ("memory-safe") {
