@@ -82,6 +82,7 @@ contract CertificateVerifier is RollupRegistry {
     error InvalidSignature();
     error BelowThreshold(uint256 signedStake, uint256 totalStake, uint16 thresholdBps);
     error UnknownCertificate(bytes32 certificateId);
+    error StakeOverflow(uint256 totalStake);
 
     constructor(OperatorRegistry registry_, uint32 maxReferenceAge_, address treasury_)
         RollupRegistry(treasury_)
@@ -130,7 +131,8 @@ contract CertificateVerifier is RollupRegistry {
         certificates[id] = Certificate({
             referenceBlock: proof.referenceBlock,
             certifiedAt: uint64(block.timestamp),
-            signedStake: uint128(signedStake),
+            // forge-lint: disable-next-line(unsafe-typecast)
+            signedStake: uint128(signedStake), // ≤ total, checked below 2^128 in _checkSignatures
             faulty: false
         });
         if (nsHash != bytes32(0)) nonSignersHash[id] = nsHash;
@@ -214,6 +216,7 @@ contract CertificateVerifier is RollupRegistry {
             proof.nonSignerStakeIndices
         );
         if (apkHash != storedApkHash) revert ApkMismatch();
+        if (total > type(uint128).max) revert StakeOverflow(total);
         return (total - nonSignerStake, total);
     }
 

@@ -133,7 +133,8 @@ contract CompensationPool {
         if (c.locked) revert CollateralIsLocked();
         if (block.timestamp < c.unlockAt) revert WithdrawalDelay(c.unlockAt);
         if (amount == 0 || amount > c.amount) revert InsufficientCollateral(c.amount, amount);
-        c.amount -= uint128(amount);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        c.amount -= uint128(amount); // amount ≤ c.amount
         totalCollateral -= amount;
         emit CollateralWithdrawn(msg.sender, amount);
         _send(msg.sender, amount);
@@ -196,8 +197,10 @@ contract CompensationPool {
         if (msg.value != due) revert WrongPremium(msg.value, due);
         totalCover[id] += amount;
         coverId = covers.length;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint128 amount128 = uint128(amount); // ≤ signed stake < 2^128
         covers.push(
-            Cover({holder: msg.sender, filed: false, paid: false, amount: uint128(amount), certificateId: id})
+            Cover({holder: msg.sender, filed: false, paid: false, amount: amount128, certificateId: id})
         );
         emit CoverPurchased(coverId, id, msg.sender, amount);
     }
@@ -236,7 +239,8 @@ contract CompensationPool {
             uint256 free = freeBalance();
             uint256 budget = f.filed < free ? f.filed : free;
             f.settled = true;
-            f.budget = uint128(budget);
+            // forge-lint: disable-next-line(unsafe-typecast)
+            f.budget = uint128(budget); // ≤ f.filed
             reserved += budget;
             emit FaultSettled(c.certificateId, f.filed, budget);
         }

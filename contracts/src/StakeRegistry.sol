@@ -82,10 +82,17 @@ abstract contract StakeRegistry is KeyRegistry {
         bytes32 keyHash = keyHashOf[operator];
         if (keyHash == bytes32(0)) revert NoKey(operator);
         History storage h = stakeHistory[keyHash];
-        uint256 old = uint128(h.latest());
-        h.push((active ? ACTIVE : 0) | uint192(stake));
-        totalHistory.push(uint192(totalHistory.latest() - old + stake));
+        (, uint256 old) = _unpack(h.latest());
+        // forge-lint: disable-next-line(unsafe-typecast)
+        h.push((active ? ACTIVE : 0) | uint192(stake)); // stake < 2^128, checked above
+        // forge-lint: disable-next-line(unsafe-typecast)
+        totalHistory.push(uint192(totalHistory.latest() - old + stake)); // Σ of values < 2^128 each
         emit StakeUpdated(operator, keyHash, active, stake);
+    }
+
+    /// @dev Splits a stake checkpoint value into the active bit and the stake (low 128 bits).
+    function _unpack(uint192 v) private pure returns (bool active, uint256 stake) {
+        return (v & ACTIVE != 0, uint256(v) & type(uint128).max);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -94,7 +101,7 @@ abstract contract StakeRegistry is KeyRegistry {
 
     function stakeOf(address operator) external view returns (bool active, uint256 stake) {
         uint192 v = stakeHistory[keyHashOf[operator]].latest();
-        return (v & ACTIVE != 0, uint128(v));
+        return _unpack(v);
     }
 
     function totalStake() external view returns (uint256) {
@@ -109,7 +116,7 @@ abstract contract StakeRegistry is KeyRegistry {
         returns (bool active, uint256 stake)
     {
         uint192 v = stakeHistory[keyHash].at(blockNumber, index);
-        return (v & ACTIVE != 0, uint128(v));
+        return _unpack(v);
     }
 
     function totalStakeAt(uint32 blockNumber, uint256 index) external view returns (uint256) {
@@ -129,7 +136,8 @@ abstract contract StakeRegistry is KeyRegistry {
         for (uint256 i; i < keyHashes.length; ++i) {
             uint192 v = stakeHistory[keyHashes[i]].at(blockNumber, indices[i]);
             if (v & ACTIVE == 0) revert NotActive(keyHashes[i]);
-            nonSignerStake += uint128(v);
+            (, uint256 stake) = _unpack(v);
+            nonSignerStake += stake;
         }
     }
 
