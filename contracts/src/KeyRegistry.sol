@@ -105,7 +105,7 @@ abstract contract KeyRegistry {
     }
 
     /// @notice The APK checkpoint index covering `blockNumber` (hint for submitters).
-    function apkIndexAt(uint32 blockNumber) external view returns (uint256) {
+    function apkIndexAt(uint32 blockNumber) public view returns (uint256) {
         return apkHistory.indexAt(blockNumber);
     }
 }

@@ -61,4 +61,19 @@ contract OperatorRegistry is StakeRegistry {
         apkHash = apkHashAt(blockNumber, apkIndex);
         (total, nonSignerStake) = signerStakes(blockNumber, totalIndex, nonSigners, nonSignerIndices);
     }
+
+    /// @notice Checkpoint hints for a certificate at `blockNumber` with these non-signers (for
+    ///         aggregators; binary searches, not for on-chain use).
+    function quorumHints(uint32 blockNumber, bytes32[] calldata nonSigners)
+        external
+        view
+        returns (uint32 apkIndex, uint32 totalIndex, uint32[] memory nonSignerIndices)
+    {
+        apkIndex = uint32(apkIndexAt(blockNumber));
+        totalIndex = uint32(totalStakeIndexAt(blockNumber));
+        nonSignerIndices = new uint32[](nonSigners.length);
+        for (uint256 i; i < nonSigners.length; ++i) {
+            nonSignerIndices[i] = uint32(stakeIndexAt(nonSigners[i], blockNumber));
+        }
+    }
 }

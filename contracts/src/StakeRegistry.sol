@@ -141,11 +141,11 @@ abstract contract StakeRegistry is KeyRegistry {
         }
     }
 
-    function stakeIndexAt(bytes32 keyHash, uint32 blockNumber) external view returns (uint256) {
+    function stakeIndexAt(bytes32 keyHash, uint32 blockNumber) public view returns (uint256) {
         return stakeHistory[keyHash].indexAt(blockNumber);
     }
 
-    function totalStakeIndexAt(uint32 blockNumber) external view returns (uint256) {
+    function totalStakeIndexAt(uint32 blockNumber) public view returns (uint256) {
         return totalHistory.indexAt(blockNumber);
     }
 }

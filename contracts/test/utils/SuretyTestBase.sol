@@ -117,8 +117,6 @@ abstract contract SuretyTestBase {
     function _proofFor(bytes32 message, uint256 nonSignerMask) internal view returns (SignerProof memory p) {
         uint32 ref = uint32(block.number - 1);
         p.referenceBlock = ref;
-        p.apkIndex = uint32(registry.apkIndexAt(ref));
-        p.totalStakeIndex = uint32(registry.totalStakeIndexAt(ref));
         p.apk = registry.apk();
 
         uint256 n = operators.length;
@@ -145,11 +143,12 @@ abstract contract SuretyTestBase {
             }
             (hashes[j], idx[j]) = (h, k);
         }
-        p.nonSignerStakeIndices = new uint32[](count);
+        bytes32[] memory sorted = new bytes32[](count);
         for (uint256 i; i < count; ++i) {
+            sorted[i] = hashes[i];
             p.nonSignerKeys = bytes.concat(p.nonSignerKeys, publicKeys[idx[i]]);
-            p.nonSignerStakeIndices[i] = uint32(registry.stakeIndexAt(hashes[i], ref));
         }
+        (p.apkIndex, p.totalStakeIndex, p.nonSignerStakeIndices) = registry.quorumHints(ref, sorted);
         bytes memory hm = BLS12381.hashToG1(abi.encodePacked(message), BLSKeys.SIG_DST);
         p.signature = skSum == 0 ? new bytes(128) : BLSKeys.mul(hm, skSum);
     }
