@@ -5,6 +5,7 @@ import {Statement} from "../src/libraries/StatementLib.sol";
 import {CompensationPool} from "../src/CompensationPool.sol";
 import {RollupRegistry} from "../src/RollupRegistry.sol";
 import {ICanonicalRootSource} from "../src/interfaces/ICanonicalRootSource.sol";
+import {PostedRootSource} from "../src/adapters/PostedRootSource.sol";
 import {SuretyTestBase} from "./utils/SuretyTestBase.sol";
 import {vm} from "./utils/Vm.sol";
 
@@ -195,5 +196,25 @@ contract CompensationPoolTest is SuretyTestBase {
         verifier.collectFees(rollupId, 2 ether);
         vm.assertEq(TREASURY.balance, 2 ether, "treasury paid");
         vm.assertEq(verifier.getRollup(rollupId).feeBalance, 1 ether, "remaining fees");
+    }
+
+    function test_postedRootSource_postOnceByPoster() public {
+        PostedRootSource src = new PostedRootSource(alice);
+        (bool settled,) = src.canonicalStateRoot(5);
+        vm.assertFalse(settled, "unknown");
+        vm.expectRevert(PostedRootSource.Unauthorized.selector);
+        src.post(5, keccak256("r"));
+        vm.prank(alice);
+        src.post(5, keccak256("r"));
+        bytes32 root;
+        (settled, root) = src.canonicalStateRoot(5);
+        vm.assertTrue(settled, "settled");
+        vm.assertEq(root, keccak256("r"), "root");
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(PostedRootSource.AlreadyPosted.selector, 5));
+        src.post(5, keccak256("other"));
+        vm.prank(alice);
+        vm.expectRevert(PostedRootSource.ZeroRoot.selector);
+        src.post(6, bytes32(0));
     }
 }
