@@ -256,4 +256,27 @@ contract CertificateVerifierTest is SuretyTestBase {
         vm.expectRevert();
         verifier.submitCertificate(s, p);
     }
+
+    function testFuzz_wrongLengths_revertInvalidLength(uint256 apkLen, uint256 sigLen, uint256 keysLen)
+        public
+    {
+        Statement memory s = _statement(1, GENESIS_HASH);
+        SignerProof memory p = _proof(s, 0);
+        apkLen = bound(apkLen, 0, 600);
+        sigLen = bound(sigLen, 0, 300);
+        keysLen = bound(keysLen, 1, 1000);
+        if (apkLen != 256) {
+            p.apk = new bytes(apkLen);
+            vm.expectRevert(abi.encodeWithSelector(BLS12381.InvalidLength.selector, apkLen));
+        } else if (sigLen != 128) {
+            p.signature = new bytes(sigLen);
+            vm.expectRevert(abi.encodeWithSelector(BLS12381.InvalidLength.selector, sigLen));
+        } else if (keysLen % 256 != 0) {
+            p.nonSignerKeys = new bytes(keysLen);
+            vm.expectRevert(abi.encodeWithSelector(BLS12381.InvalidLength.selector, keysLen));
+        } else {
+            return;
+        }
+        verifier.submitCertificate(s, p);
+    }
 }
