@@ -5,3 +5,4 @@
 
 pub mod anvil;
 pub mod genesis;
+pub mod workload;
