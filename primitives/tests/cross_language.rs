@@ -52,3 +52,17 @@ fn solidity_computed_roots_match_rust() {
         assert_eq!(statement.signing_root(&domain), expected, "{v}");
     }
 }
+
+#[test]
+fn rfc9380_hash_to_g1_vectors_pass_against_blst() {
+    let vectors = fixtures::rfc9380_vectors();
+    assert_eq!(vectors.len(), 5);
+    for (msg, expected) in vectors {
+        assert_eq!(
+            surety_primitives::bls::hash_to_g1(&msg, fixtures::RFC9380_DST.as_bytes()),
+            expected,
+            "msg {}",
+            String::from_utf8_lossy(&msg)
+        );
+    }
+}
