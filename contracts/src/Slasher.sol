@@ -65,6 +65,7 @@ contract Slasher {
     error NotASigner(address operator);
     error LengthMismatch();
     error TransferFailed();
+    error InvalidSlashWad(uint256 wad);
 
     constructor(
         CertificateVerifier verifier_,
@@ -78,6 +79,8 @@ contract Slasher {
         registrar = registrar_;
         pool = pool_;
         accusationBond = accusationBond_;
+        // EigenLayer rejects wadsToSlash outside (0, 1e18].
+        if (slashWad_ == 0 || slashWad_ > 1e18) revert InvalidSlashWad(slashWad_);
         slashWad = slashWad_;
     }
 

@@ -7,6 +7,7 @@ import {KeyRegistry} from "../src/KeyRegistry.sol";
 import {OperatorRegistry} from "../src/OperatorRegistry.sol";
 import {CompensationPool} from "../src/CompensationPool.sol";
 import {SuretyRegistrar} from "../src/SuretyRegistrar.sol";
+import {Slasher} from "../src/Slasher.sol";
 import {SuretyTestBase} from "./utils/SuretyTestBase.sol";
 import {BLSKeys} from "./utils/BLSKeys.sol";
 import {vm} from "./utils/Vm.sol";
@@ -254,5 +255,28 @@ contract OperatorRegistryTest is SuretyTestBase {
         vm.prank(address(0xBEEF));
         vm.expectRevert(OperatorRegistry.Unauthorized.selector);
         registry.initialize(address(1));
+    }
+
+    function test_leaveAndRejoin() public {
+        address a = _addOperator(1, 10 ether);
+        _addOperator(2, 20 ether);
+        vm.roll(block.number + 1);
+        am.deregisterFromOperatorSets(a, address(registrar));
+        (uint256 amount, bool locked,) = pool.collateralOf(a);
+        vm.assertFalse(locked, "unlocked on leave");
+        vm.roll(block.number + 1);
+        am.registerForOperatorSets(a, address(registrar));
+        (amount, locked,) = pool.collateralOf(a);
+        vm.assertTrue(locked, "locked again");
+        vm.assertEq(amount, MIN_COLLATERAL, "collateral");
+        vm.assertEq(registry.apk(), BLS12381.g2Add(publicKeys[0], publicKeys[1]), "apk restored");
+        vm.assertEq(registry.totalStake(), 30 ether, "total restored");
+    }
+
+    function test_slasher_rejectsInvalidSlashWad() public {
+        vm.expectRevert(abi.encodeWithSelector(Slasher.InvalidSlashWad.selector, 0));
+        new Slasher(verifier, registrar, pool, BOND, 0);
+        vm.expectRevert(abi.encodeWithSelector(Slasher.InvalidSlashWad.selector, 1e18 + 1));
+        new Slasher(verifier, registrar, pool, BOND, 1e18 + 1);
     }
 }
