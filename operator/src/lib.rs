@@ -1,1 +1,3 @@
 //! The Surety operator node.
+
+pub mod slashing_protection;
