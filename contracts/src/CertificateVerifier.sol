@@ -255,7 +255,8 @@ contract CertificateVerifier is RollupRegistry {
         uint256 count = keys.length / BLS12381.G2_LENGTH;
         keyHashes = new bytes32[](count);
         if (count == 0) return keyHashes;
-        // buffer = sum ‖ key; G2ADD writes the new sum over the first half.
+        // buffer = sum ‖ key; G2ADD writes the new sum over the first half. The 1,200 gas forwarded
+        // to each G2ADD is BLS12381.G2ADD_GAS (inline assembly cannot name library constants).
         bytes memory buffer = new bytes(512);
         uint256 buf;
         bool ok = true;

@@ -8,13 +8,13 @@ import {Checkpoints, History} from "./libraries/Checkpoints.sol";
 /// @notice BLS12-381 G2 public keys of Surety operators, bound to the operator by a proof of
 ///         possession, and the aggregate public key (APK) of the active set by L1 block. Deployed as
 ///         part of `OperatorRegistry`, so the verifier reads keys and stakes with one call.
-/// @dev Per APK checkpoint only the first 192 bits of keccak256(APK) are stored (one slot, with the
+/// @dev Per APK checkpoint only the low 192 bits of keccak256(APK) are stored (one slot, with the
 ///      block range); a certificate submitter passes the 256-byte APK in calldata and the verifier
-///      checks its hash. Forging a different APK with the same 192-bit hash is a second preimage.
+///      checks its hash. Forging a different APK with the same 192-bit hash is a second preimage
+///      (each APK an attacker could steer towards costs a key registration).
 abstract contract KeyRegistry {
     using Checkpoints for History;
 
-    /// @dev keccak256("surety.pop.v1")
     bytes32 public constant POP_TAG = keccak256("surety.pop.v1");
     bytes public constant POP_DST = "BLS_POP_BLS12381G1_XMD:SHA-256_SSWU_RO_POP_";
 
