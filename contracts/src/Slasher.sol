@@ -27,9 +27,13 @@ contract Slasher {
     /// @notice Fraction (1e18 = 100%) of each guilty operator's allocation slashed per fault.
     uint256 public immutable slashWad;
 
+    /// @notice After this long without a settled canonical root, an accuser may take the bond back.
+    uint64 public constant ACCUSATION_TIMEOUT = 14 days;
+
     struct Accusation {
         address accuser;
         uint96 bond;
+        uint64 openedAt;
     }
 
     mapping(bytes32 certificateId => Accusation) public accusations;
@@ -45,6 +49,7 @@ contract Slasher {
     event InvalidRootAccused(bytes32 indexed certificateId, address indexed accuser);
     event InvalidRootProven(bytes32 indexed certificateId, bytes32 canonicalRoot);
     event AccusationRejected(bytes32 indexed certificateId, address indexed accuser);
+    event AccusationWithdrawn(bytes32 indexed certificateId, address indexed accuser);
     event SignerSlashed(bytes32 indexed certificateId, address indexed operator);
     event OperatorPunished(address indexed operator, bool slashed, uint256 collateralForfeited);
 
@@ -158,7 +163,9 @@ contract Slasher {
         if (cert.faulty) revert CertificateFaulty(id);
         if (accusations[id].accuser != address(0)) revert AccusationPending(id);
         if (msg.value != accusationBond) revert WrongBond(msg.value, accusationBond);
-        accusations[id] = Accusation({accuser: msg.sender, bond: uint96(msg.value)});
+        // forge-lint: disable-next-line(unsafe-typecast)
+        accusations[id] =
+            Accusation({accuser: msg.sender, bond: uint96(msg.value), openedAt: uint64(block.timestamp)});
         emit InvalidRootAccused(id, msg.sender);
         _judge(s, id);
     }
@@ -168,6 +175,19 @@ contract Slasher {
         bytes32 id = verifier.certificateId(s);
         if (accusations[id].accuser == address(0)) revert NoAccusation(id);
         if (!_judge(s, id)) revert RootNotSettled(id);
+    }
+
+    /// @notice Withdraws an accusation whose canonical root has not settled within
+    ///         `ACCUSATION_TIMEOUT`, returning the bond (an undecidable accusation costs nothing).
+    function withdrawAccusation(Statement calldata s) external {
+        bytes32 id = verifier.certificateId(s);
+        Accusation memory acc = accusations[id];
+        if (acc.accuser != msg.sender) revert NoAccusation(id);
+        if (_judge(s, id)) return;
+        if (block.timestamp < acc.openedAt + ACCUSATION_TIMEOUT) revert AccusationPending(id);
+        delete accusations[id];
+        emit AccusationWithdrawn(id, msg.sender);
+        _send(msg.sender, acc.bond);
     }
 
     function _judge(Statement calldata s, bytes32 id) private returns (bool judged) {

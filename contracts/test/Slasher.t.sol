@@ -223,6 +223,36 @@ contract Slasher_Test is SuretyTestBase {
         slasher.resolveAccusation(s);
     }
 
+    function test_invalidRoot_withdrawAfterTimeoutOnly() public {
+        (Statement memory s, bytes32 id) = _certify();
+        vm.prank(accuser);
+        slasher.accuseInvalidRoot{value: BOND}(s);
+        vm.expectRevert(abi.encodeWithSelector(Slasher.NoAccusation.selector, id));
+        slasher.withdrawAccusation(s);
+        vm.prank(accuser);
+        vm.expectRevert(abi.encodeWithSelector(Slasher.AccusationPending.selector, id));
+        slasher.withdrawAccusation(s);
+        vm.warp(block.timestamp + slasher.ACCUSATION_TIMEOUT());
+        uint256 before = accuser.balance;
+        vm.prank(accuser);
+        slasher.withdrawAccusation(s);
+        vm.assertEq(accuser.balance - before, BOND, "bond back");
+        vm.assertTrue(verifier.isFinal(rollupId, 1, s.blockHash, s.stateRoot), "still final");
+    }
+
+    function test_invalidRoot_withdrawJudgesWhenSettled() public {
+        (Statement memory s, bytes32 id) = _certify();
+        vm.prank(accuser);
+        slasher.accuseInvalidRoot{value: BOND}(s);
+        rootSource.settle(1, s.stateRoot);
+        uint256 before = accuser.balance;
+        vm.prank(accuser);
+        slasher.withdrawAccusation(s); // settled meanwhile: judged, and the accusation was wrong
+        vm.assertEq(accuser.balance, before, "bond lost");
+        (address stillOpen,,) = slasher.accusations(id);
+        vm.assertEq(stillOpen, address(0), "closed");
+    }
+
     function test_invalidRoot_requiresBondAndCertificate() public {
         (Statement memory s,) = _certify();
         vm.prank(accuser);
