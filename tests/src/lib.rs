@@ -5,4 +5,5 @@
 
 pub mod anvil;
 pub mod genesis;
+pub mod l2;
 pub mod workload;

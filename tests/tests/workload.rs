@@ -6,6 +6,7 @@ use alloy::{
 };
 use surety_testkit::{
     genesis::GenesisBuilder,
+    l2::L2,
     workload::{Action, Workload, WorkloadConfig},
 };
 
@@ -106,15 +107,12 @@ async fn fifty_blocks_of_mixed_traffic() {
 #[tokio::test]
 async fn same_seed_same_chain() {
     async fn roots(seed: u64) -> Vec<alloy::primitives::B256> {
-        let genesis = GenesisBuilder::new(903).funded_accounts(8).build();
-        let file = genesis.write_temp().unwrap();
-        let anvil = genesis.anvil(&file).no_mining().spawn().unwrap();
-        let provider = ProviderBuilder::new().connect_http(anvil.url());
-        let mut workload = Workload::new(
-            seed,
-            WorkloadConfig::new(genesis.keys.clone()).txs_per_block(15),
-        );
-        let report = workload.run(&provider, 5).await.unwrap();
+        let l2 = L2::start(903, 8).unwrap();
+        let config = WorkloadConfig::new(l2.genesis.keys.clone()).txs_per_block(15);
+        let report = Workload::new(seed, config)
+            .run(&l2.provider(), 5)
+            .await
+            .unwrap();
         report.blocks.iter().map(|b| b.hash).collect()
     }
     let a = roots(1).await;
@@ -128,15 +126,9 @@ async fn same_seed_same_chain() {
 
 #[tokio::test]
 async fn background_traffic_until_stopped() {
-    let genesis = GenesisBuilder::new(904).funded_accounts(8).build();
-    let file = genesis.write_temp().unwrap();
-    let anvil = genesis.anvil(&file).no_mining().spawn().unwrap();
-    let provider = ProviderBuilder::new().connect_http(anvil.url());
-
-    let workload = Workload::new(
-        3,
-        WorkloadConfig::new(genesis.keys.clone()).txs_per_block(5),
-    );
+    let l2 = L2::start(904, 8).unwrap();
+    let provider = l2.provider();
+    let workload = l2.workload(3);
     let handle = workload.spawn(provider.clone(), std::time::Duration::from_millis(20));
     while provider.get_block_number().await.unwrap() < 4 {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
