@@ -34,8 +34,8 @@ contract Handler is SuretyTestBase {
     mapping(uint256 coverId => bool) internal paid;
     uint256[] internal coverIds;
 
-    constructor() {
-        _deploy();
+    constructor(World memory world) {
+        _adopt(world);
         for (uint256 i; i < N; ++i) {
             _addOperator(i + 1, (i + 1) * 10 ether);
         }
@@ -173,11 +173,12 @@ contract Handler is SuretyTestBase {
 }
 
 /// @notice System invariants under random operation sequences.
-contract InvariantsTest {
+contract InvariantsTest is SuretyTestBase {
     Handler internal handler;
 
     function setUp() public {
-        handler = new Handler();
+        _deploy();
+        handler = new Handler(_world());
     }
 
     function targetContracts() public view returns (address[] memory targets) {

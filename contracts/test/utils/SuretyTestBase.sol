@@ -40,6 +40,18 @@ abstract contract SuretyTestBase {
     Slasher internal slasher;
     uint64 internal rollupId;
 
+    /// @dev A deployment, to hand to helper contracts that must not embed every creation code.
+    struct World {
+        MockAllocationManager am;
+        MockRootSource rootSource;
+        OperatorRegistry registry;
+        CertificateVerifier verifier;
+        CompensationPool pool;
+        SuretyRegistrar registrar;
+        Slasher slasher;
+        uint64 rollupId;
+    }
+
     address[] internal operators;
     uint256[] internal secretKeys;
     bytes[] internal publicKeys;
@@ -66,6 +78,21 @@ abstract contract SuretyTestBase {
         rollupId = verifier.register(
             L2_CHAIN_ID, GENESIS_HASH, GENESIS_ROOT, 6_667, ICanonicalRootSource(rootSource)
         );
+    }
+
+    function _world() internal view returns (World memory) {
+        return World(am, rootSource, registry, verifier, pool, registrar, slasher, rollupId);
+    }
+
+    function _adopt(World memory w) internal {
+        am = w.am;
+        rootSource = w.rootSource;
+        registry = w.registry;
+        verifier = w.verifier;
+        pool = w.pool;
+        registrar = w.registrar;
+        slasher = w.slasher;
+        rollupId = w.rollupId;
     }
 
     function _operatorAddress(uint256 seed) internal pure returns (address) {
