@@ -6,6 +6,10 @@ import {ICanonicalRootSource} from "./interfaces/ICanonicalRootSource.sol";
 /// @title RollupRegistry
 /// @notice Rollups that buy economic finality from Surety: chain id, genesis, quorum threshold,
 ///         canonical-root source and fee balance. Each rollup is administered by its own owner.
+/// @dev The canonical-root source is fixed at registration: it decides which roots are faults, so
+///      an owner able to swap it could slash honest signers and claim cover on its own rollup.
+///      Operators must vet a rollup's source before signing for it; a rollup that needs a new
+///      source registers again.
 ///         Deployed as part of `CertificateVerifier`, which reads a rollup's parameters from its
 ///         own storage on every certificate.
 abstract contract RollupRegistry {
@@ -41,7 +45,6 @@ abstract contract RollupRegistry {
         address rootSource
     );
     event ThresholdUpdated(uint64 indexed rollupId, uint16 thresholdBps);
-    event RootSourceUpdated(uint64 indexed rollupId, address rootSource);
     event OwnerUpdated(uint64 indexed rollupId, address owner);
     event Paused(uint64 indexed rollupId, bool paused);
     event FeesFunded(uint64 indexed rollupId, address indexed from, uint256 amount);
@@ -104,12 +107,6 @@ abstract contract RollupRegistry {
         _checkThreshold(thresholdBps);
         rollups[rollupId].thresholdBps = thresholdBps;
         emit ThresholdUpdated(rollupId, thresholdBps);
-    }
-
-    function setRootSource(uint64 rollupId, ICanonicalRootSource source) external onlyRollupOwner(rollupId) {
-        if (address(source) == address(0)) revert ZeroAddress();
-        rollups[rollupId].rootSource = source;
-        emit RootSourceUpdated(rollupId, address(source));
     }
 
     function transferRollupOwnership(uint64 rollupId, address newOwner) external onlyRollupOwner(rollupId) {
