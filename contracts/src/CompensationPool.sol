@@ -2,6 +2,7 @@
 pragma solidity ^0.8.30;
 
 import {CertificateVerifier} from "./CertificateVerifier.sol";
+import {Statement} from "./libraries/StatementLib.sol";
 
 /// @title CompensationPool
 /// @notice Holds operator collateral, sells cover against certificates and pays claims once a
@@ -77,6 +78,7 @@ contract CompensationPool {
     error WithdrawalDelay(uint64 unlockAt);
     error UnknownCertificate(bytes32 certificateId);
     error CertificateFaulty(bytes32 certificateId);
+    error OutcomeKnown(bytes32 certificateId);
     error CoverCapExceeded(uint256 requested, uint256 available);
     error WrongPremium(uint256 paid, uint256 due);
     error ZeroAmount();
@@ -184,13 +186,18 @@ contract CompensationPool {
         return (amount * premiumBps + BPS - 1) / BPS;
     }
 
-    /// @notice Buys `amount` of cover against certificate `id` being wrong; `msg.value` must be
-    ///         exactly `premiumFor(amount)`.
-    function buyCover(bytes32 id, uint256 amount) external payable returns (uint256 coverId) {
+    /// @notice Buys `amount` of cover against the certificate on `s` being wrong, before the
+    ///         rollup's canonical root for that block is settled; `msg.value` must be exactly
+    ///         `premiumFor(amount)`.
+    function buyCover(Statement calldata s, uint256 amount) external payable returns (uint256 coverId) {
         if (amount == 0) revert ZeroAmount();
+        bytes32 id = verifier.certificateId(s);
         CertificateVerifier.Certificate memory cert = verifier.getCertificate(id);
         if (cert.referenceBlock == 0) revert UnknownCertificate(id);
         if (cert.faulty || faults[id].provenAt != 0) revert CertificateFaulty(id);
+        // Once the canonical root is known the outcome is too: no cover against a known result.
+        (bool settled,) = verifier.rootSource(s.rollupId).canonicalStateRoot(s.blockNumber);
+        if (settled) revert OutcomeKnown(id);
         uint256 available = cert.signedStake - totalCover[id];
         if (amount > available) revert CoverCapExceeded(amount, available);
         uint256 due = premiumFor(amount);

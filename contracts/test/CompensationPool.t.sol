@@ -31,7 +31,7 @@ contract CompensationPoolTest is SuretyTestBase {
     function _buy(address who, uint256 amount) internal returns (uint256 coverId) {
         uint256 premium = pool.premiumFor(amount);
         vm.prank(who);
-        coverId = pool.buyCover{value: premium}(id, amount);
+        coverId = pool.buyCover{value: premium}(s, amount);
     }
 
     function _proveFault() internal {
@@ -49,13 +49,18 @@ contract CompensationPoolTest is SuretyTestBase {
         vm.expectRevert(
             abi.encodeWithSelector(CompensationPool.CoverCapExceeded.selector, 47 ether, 46 ether)
         );
-        pool.buyCover{value: premium}(id, 47 ether);
+        pool.buyCover{value: premium}(s, 47 ether);
         premium = pool.premiumFor(1 ether);
         vm.prank(bob);
         vm.expectRevert(abi.encodeWithSelector(CompensationPool.WrongPremium.selector, 0, premium));
-        pool.buyCover(id, 1 ether);
-        vm.expectRevert(abi.encodeWithSelector(CompensationPool.UnknownCertificate.selector, bytes32(0)));
-        pool.buyCover(bytes32(0), 1 ether);
+        pool.buyCover(s, 1 ether);
+        Statement memory unknown = _statement(2, s.blockHash);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                CompensationPool.UnknownCertificate.selector, verifier.certificateId(unknown)
+            )
+        );
+        pool.buyCover(unknown, 1 ether);
     }
 
     function test_claims_fullPayoutWhenFunded() public {
@@ -124,7 +129,15 @@ contract CompensationPoolTest is SuretyTestBase {
         uint256 premium = pool.premiumFor(1 ether);
         vm.prank(alice);
         vm.expectRevert(abi.encodeWithSelector(CompensationPool.CertificateFaulty.selector, id));
-        pool.buyCover{value: premium}(id, 1 ether);
+        pool.buyCover{value: premium}(s, 1 ether);
+    }
+
+    function test_noCoverOnceOutcomeKnown() public {
+        rootSource.settle(1, s.stateRoot);
+        uint256 premium = pool.premiumFor(1 ether);
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(CompensationPool.OutcomeKnown.selector, id));
+        pool.buyCover{value: premium}(s, 1 ether);
     }
 
     function test_collateral_lockedWhileRegistered_thenDelayed() public {

@@ -141,10 +141,10 @@ contract Handler is SuretyTestBase {
 
     function buyCover(uint256 certIndex, uint256 amount) external {
         if (certs.length == 0) return;
-        bytes32 id = certs[bound(certIndex, 0, certs.length - 1)].id;
+        Statement memory s = certs[bound(certIndex, 0, certs.length - 1)].statement;
         amount = bound(amount, 1, 20 ether);
         uint256 premium = pool.premiumFor(amount);
-        try pool.buyCover{value: premium}(id, amount) returns (uint256 coverId) {
+        try pool.buyCover{value: premium}(s, amount) returns (uint256 coverId) {
             coverIds.push(coverId);
         } catch {}
     }
