@@ -40,6 +40,9 @@ contract CertificateVerifier is RollupRegistry {
         bool faulty;
     }
 
+    /// @dev Head prefix after a faulty head was rolled back: the parent of the next block is unknown.
+    uint192 private constant UNLINKED = type(uint192).max;
+
     /// @dev Latest certified height and the first 192 bits of its block hash, in one slot.
     struct Head {
         uint64 blockNumber;
@@ -159,7 +162,10 @@ contract CertificateVerifier is RollupRegistry {
         Head memory head = heads[s.rollupId];
         if (head.blockHashPrefix == 0) head.blockHashPrefix = _prefix(rollup.genesisBlockHash);
         if (s.blockNumber <= head.blockNumber) revert NotAboveHead(s.blockNumber, head.blockNumber);
-        if (s.blockNumber == head.blockNumber + 1 && _prefix(s.parentHash) != head.blockHashPrefix) {
+        if (
+            s.blockNumber == head.blockNumber + 1 && head.blockHashPrefix != UNLINKED
+                && _prefix(s.parentHash) != head.blockHashPrefix
+        ) {
             revert ParentMismatch(s.parentHash);
         }
         return thresholdBps;
@@ -286,11 +292,20 @@ contract CertificateVerifier is RollupRegistry {
         if (!ok) revert BLS12381.PrecompileFailed(BLS12381.G2ADD);
     }
 
-    /// @notice Called by the slasher once an invalid-root accusation against `id` is proven.
-    function markFaulty(bytes32 id) external {
+    /// @notice Called by the slasher once an invalid-root accusation against the certificate on `s`
+    ///         is proven. If that certificate is the rollup's head, the head steps back one block and
+    ///         drops its parent link, so the canonical chain can be certified again from that height.
+    function markFaulty(Statement calldata s) external returns (bytes32 id) {
         if (msg.sender != slasher) revert Unauthorized();
+        id = certificateId(s);
         if (certificates[id].referenceBlock == 0) revert UnknownCertificate(id);
         certificates[id].faulty = true;
+        Head storage head = heads[s.rollupId];
+        if (head.blockNumber == s.blockNumber && head.blockHashPrefix == _prefix(s.blockHash)) {
+            head.blockNumber = s.blockNumber - 1;
+            // Block 0 is genesis (prefix 0 selects the genesis hash); above it the parent is unknown.
+            head.blockHashPrefix = s.blockNumber == 1 ? 0 : UNLINKED;
+        }
         emit CertificateFaulty(id);
     }
 

@@ -196,7 +196,7 @@ contract Slasher {
         Accusation memory acc = accusations[id];
         delete accusations[id];
         if (root != s.stateRoot) {
-            verifier.markFaulty(id);
+            verifier.markFaulty(s);
             pool.recordFault(id);
             emit InvalidRootProven(id, root);
             // A reverting accuser must not block the fault from being recorded: credit instead.

@@ -267,8 +267,32 @@ contract Slasher_Test is SuretyTestBase {
     }
 
     function test_markFaulty_onlySlasher() public {
-        (, bytes32 id) = _certify();
+        (Statement memory s,) = _certify();
         vm.expectRevert(RollupRegistry.Unauthorized.selector);
-        verifier.markFaulty(id);
+        verifier.markFaulty(s);
+    }
+
+    /// A proven-wrong head does not block the canonical chain: the head steps back and the
+    /// canonical block at that height (and its successors) can be certified.
+    function test_faultyHead_rollsBackSoCanonicalChainContinues() public {
+        Statement memory s1 = _statement(1, GENESIS_HASH);
+        verifier.submitCertificate(s1, _proof(s1, 0));
+        vm.roll(block.number + 1);
+        Statement memory wrong = _statement(2, s1.blockHash);
+        wrong.stateRoot = keccak256("wrong root");
+        verifier.submitCertificate(wrong, _proof(wrong, 0));
+        Statement memory canonical = _statement(2, s1.blockHash);
+        rootSource.settle(2, canonical.stateRoot);
+        vm.prank(accuser);
+        slasher.accuseInvalidRoot{value: BOND}(wrong);
+        vm.assertEq(verifier.latestCertifiedBlock(rollupId), 1, "head stepped back");
+
+        vm.roll(block.number + 1);
+        verifier.submitCertificate(canonical, _proof(canonical, 0));
+        Statement memory s3 = _statement(3, canonical.blockHash);
+        verifier.submitCertificate(s3, _proof(s3, 0));
+        vm.assertTrue(verifier.isFinal(rollupId, 2, canonical.blockHash, canonical.stateRoot), "canonical 2");
+        vm.assertFalse(verifier.isFinal(rollupId, 2, wrong.blockHash, wrong.stateRoot), "wrong 2");
+        vm.assertEq(verifier.latestCertifiedBlock(rollupId), 3, "head");
     }
 }
