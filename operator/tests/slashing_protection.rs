@@ -15,7 +15,8 @@ use alloy_primitives::{Address, B256, U256};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use redb::{BackendError, StorageBackend, backends::FileBackend, backends::InMemoryBackend};
 use surety_operator::slashing_protection::{
-    Error, Interchange, ProtectedSigner, Refusal, SignedRecord, SlashingDatabase, VerifiedHeads,
+    Error, Interchange, InterchangeError, ProtectedSigner, Refusal, SignedRecord, SlashingDatabase,
+    VerifiedHeads,
 };
 use surety_primitives::{Domain, SecretKey, Signature, Statement};
 use tempfile::TempDir;
@@ -638,6 +639,14 @@ fn import_keeps_the_higher_watermark_and_refuses_conflicts_atomically() {
     assert!(matches!(
         signer.database().import(&forged),
         Err(Error::Interchange(_))
+    ));
+    let mut not_a_key = higher.clone();
+    not_a_key.data[0].pubkey = alloy_primitives::FixedBytes::repeat_byte(0xa0);
+    assert!(matches!(
+        signer.database().import(&not_a_key),
+        Err(Error::Interchange(
+            InterchangeError::InvalidPublicKey { .. }
+        ))
     ));
     let mut foreign = higher;
     foreign.metadata.l1_chain_id += 1;

@@ -7,6 +7,8 @@
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+mod operator;
+
 /// Surety: economic finality for rollups, secured by restaked EigenLayer operators.
 #[derive(Debug, Parser)]
 #[command(name = "surety", version, about, propagate_version = true)]
@@ -20,7 +22,11 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Operator node and tools.
+    #[command(subcommand)]
+    Operator(operator::OperatorCommand),
+}
 
 fn main() -> eyre::Result<()> {
     let cli = Cli::parse();
@@ -28,5 +34,7 @@ fn main() -> eyre::Result<()> {
         .with_env_filter(EnvFilter::try_new(&cli.log)?)
         .with_writer(std::io::stderr)
         .init();
-    match cli.command {}
+    match cli.command {
+        Command::Operator(command) => operator::run(command),
+    }
 }

@@ -18,7 +18,7 @@ use redb::{
     Database, DatabaseError, Durability, ReadableDatabase, ReadableTable, StorageBackend, Table,
     TableDefinition, WriteTransaction,
 };
-use surety_primitives::{Domain, Statement};
+use surety_primitives::{Domain, PublicKey, Statement};
 
 use super::{
     error::{Error, InterchangeError, Refusal},
@@ -378,6 +378,10 @@ impl SlashingDatabase {
             let mut watermarks = txn.open_table(WATERMARKS).map_err(|e| self.fail(e))?;
             for history in &interchange.data {
                 let pubkey = &history.pubkey.0;
+                PublicKey::from_bytes(pubkey).map_err(|e| InterchangeError::InvalidPublicKey {
+                    pubkey: history.pubkey,
+                    reason: e.to_string(),
+                })?;
                 for rollup in &history.rollups {
                     if let Some(watermark) = rollup.low_watermark
                         && raise_watermark(&mut watermarks, pubkey, rollup.rollup_id, watermark)

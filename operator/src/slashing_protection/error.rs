@@ -66,6 +66,11 @@ pub enum InterchangeError {
         found: String,
         expected: &'static str,
     },
+    #[error("invalid BLS public key {pubkey}: {reason}")]
+    InvalidPublicKey {
+        pubkey: alloy_primitives::FixedBytes<96>,
+        reason: String,
+    },
     #[error(
         "signing root {found} of rollup {rollup_id} height {block_number} does not match the \
          statement and domain (expected {expected})"
@@ -84,7 +89,7 @@ pub enum InterchangeError {
 pub enum Error {
     /// The signing request was refused by the rules; the database is fine.
     #[error("refused to sign: {0}")]
-    Refused(#[from] Refusal),
+    Refused(Refusal),
     /// Another process (or another handle in this one) holds the database.
     #[error(
         "slashing-protection database {} is locked by another process: one signer per database",
@@ -103,8 +108,15 @@ pub enum Error {
     #[error("an earlier storage failure poisoned this handle; reopen the database")]
     Poisoned,
     /// The storage failed; the statement may or may not be recorded, but nothing was signed.
-    #[error("slashing-protection storage failed: {0}")]
+    #[error("slashing-protection storage failed; nothing was signed")]
     Storage(#[from] redb::Error),
     #[error(transparent)]
     Interchange(#[from] InterchangeError),
+}
+
+// Not `#[from]`: the refusal is the message itself, not a cause to print twice in a chain.
+impl From<Refusal> for Error {
+    fn from(refusal: Refusal) -> Self {
+        Self::Refused(refusal)
+    }
 }

@@ -89,7 +89,7 @@ impl<H: VerifiedHeads> ProtectedSigner<H> {
                     error!(%err, "refused a conflicting statement (double signing)");
                 }
                 Error::Refused(_) => warn!(%err, "refused to sign"),
-                _ => error!(%err, "slashing-protection storage failed; not signing"),
+                _ => error!(?err, "slashing-protection storage failed; not signing"),
             }
         }
         result
