@@ -92,6 +92,13 @@ impl SecretKey {
         Signature(self.0.sign(message, SIG_DST, &[]))
     }
 
+    /// The min-pk (G1) public key `sk·g1` that Ethereum keystores record, for checking them.
+    pub(crate) fn min_pk_public_key(&self) -> [u8; 48] {
+        let sk = blst::min_pk::SecretKey::from_bytes(self.to_bytes().as_slice())
+            .expect("a valid min-sig scalar is a valid min-pk scalar");
+        sk.sk_to_pk().compress()
+    }
+
     pub(crate) fn sign_with_dst(&self, message: &[u8], dst: &[u8]) -> Signature {
         Signature(self.0.sign(message, dst, &[]))
     }
