@@ -1,0 +1,274 @@
+//! Block re-execution. [`ExecutionKind`] is the seam between rollup families: each kind applies
+//! its own rules (hardfork schedule, system calls, fee handling) and yields the block's state
+//! changes. Today there is one kind, Ethereum rules as anvil applies them; an OP Stack kind on
+//! `op-revm` would be a second variant with its own executor.
+
+mod hardforks;
+
+pub use hardforks::ForkSchedule;
+
+use alloy_consensus::{Header, TxEnvelope, transaction::Recovered};
+use alloy_eips::{eip4895::Withdrawals, eip7840::BlobParams};
+use alloy_evm::{
+    EthEvmFactory, EvmEnv, EvmFactory,
+    block::{BlockExecutionError, BlockExecutor, StateChangeSource},
+    eth::{EthBlockExecutionCtx, EthBlockExecutor, receipt_builder::AlloyReceiptBuilder},
+};
+use alloy_hardforks::EthereumHardfork;
+use alloy_primitives::{Address, B256, U256};
+use alloy_trie::KECCAK_EMPTY;
+use revm::{
+    context::{BlockEnv, CfgEnv},
+    context_interface::block::BlobExcessGasAndPrice,
+    database::{DatabaseRef, State, states::bundle_state::BundleRetention},
+    primitives::hardfork::SpecId,
+    state::EvmState,
+};
+use std::{
+    borrow::Cow,
+    sync::{Arc, Mutex, PoisonError},
+};
+
+use crate::state::{AccountChange, AccountState, StateChanges, StateError};
+
+/// A block whose header hash, parent link and transaction root were checked, with its senders
+/// recovered locally (never taken from the endpoint).
+#[derive(Debug, Clone)]
+pub struct BlockInput {
+    pub hash: B256,
+    pub header: Header,
+    pub transactions: Vec<Recovered<TxEnvelope>>,
+    pub withdrawals: Option<Withdrawals>,
+}
+
+/// The outcome of executing a block.
+#[derive(Debug)]
+pub struct ExecutedBlock {
+    pub changes: StateChanges,
+    pub gas_used: u64,
+}
+
+/// Errors of block execution (invalid blocks and state read failures).
+#[derive(Debug, thiserror::Error)]
+pub enum ExecutionError {
+    #[error("block {number}: {source}")]
+    Block {
+        number: u64,
+        source: BlockExecutionError,
+    },
+    #[error("block {number}: executed gas {executed} differs from the header's {header}")]
+    GasUsed {
+        number: u64,
+        executed: u64,
+        header: u64,
+    },
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+/// The rules a rollup's blocks follow.
+#[derive(Debug, Clone)]
+pub enum ExecutionKind {
+    /// Ethereum L1 rules at one hardfork, active from genesis (how anvil runs a chain).
+    Ethereum(EthereumRules),
+}
+
+/// Ethereum execution rules.
+#[derive(Debug, Clone)]
+pub struct EthereumRules {
+    pub chain_id: u64,
+    pub schedule: ForkSchedule,
+    /// Enforce the EIP-7825 per-transaction gas cap. Anvil leaves it off unless asked.
+    pub tx_gas_limit_cap: bool,
+    /// Keep every account a transaction loaded and left empty as an existing empty account,
+    /// instead of leaving it absent (EIP-161). Anvil's in-memory database caches each account a
+    /// transaction reads — even one that does not exist — and its state root covers that cache,
+    /// so e.g. a zero-value call to a precompile adds an empty account to anvil's state. Anvil's
+    /// system calls do not leave such accounts. A re-executor of an anvil chain must do the same.
+    pub keep_loaded_empty_accounts: bool,
+}
+
+impl EthereumRules {
+    /// The rules of anvil 1.7.1 with default flags (`--hardfork latest` = BPO1, no EIP-7825 cap).
+    pub fn anvil(chain_id: u64) -> Self {
+        Self::new(chain_id, EthereumHardfork::Bpo1)
+    }
+
+    /// Every fork up to and including `hardfork` active from genesis.
+    pub fn new(chain_id: u64, hardfork: EthereumHardfork) -> Self {
+        Self {
+            chain_id,
+            schedule: ForkSchedule::new(hardfork),
+            tx_gas_limit_cap: false,
+            keep_loaded_empty_accounts: true,
+        }
+    }
+
+    fn evm_env(&self, header: &Header) -> EvmEnv<SpecId> {
+        let spec = self.schedule.spec_id();
+        let mut cfg = CfgEnv::new_with_spec(spec).with_chain_id(self.chain_id);
+        let blob_params = self.schedule.blob_params();
+        if let Some(params) = &blob_params {
+            cfg.set_max_blobs_per_tx(params.max_blobs_per_tx);
+        }
+        if !self.tx_gas_limit_cap {
+            cfg.tx_gas_limit_cap = Some(u64::MAX);
+        }
+        let blob_excess_gas_and_price =
+            header
+                .excess_blob_gas
+                .zip(blob_params)
+                .map(|(excess_blob_gas, params)| BlobExcessGasAndPrice {
+                    excess_blob_gas,
+                    blob_gasprice: params.calc_blob_fee(excess_blob_gas),
+                });
+        let post_merge = spec >= SpecId::MERGE;
+        let block = BlockEnv {
+            number: U256::from(header.number),
+            beneficiary: header.beneficiary,
+            timestamp: U256::from(header.timestamp),
+            difficulty: if post_merge {
+                U256::ZERO
+            } else {
+                header.difficulty
+            },
+            prevrandao: post_merge.then_some(header.mix_hash),
+            gas_limit: header.gas_limit,
+            basefee: header.base_fee_per_gas.unwrap_or_default(),
+            blob_excess_gas_and_price,
+            slot_num: 0,
+        };
+        EvmEnv::new(cfg, block)
+    }
+}
+
+impl ExecutionKind {
+    /// Executes `block` on top of `state` (the state after its parent) and returns its changes.
+    pub fn execute<DB>(
+        &self,
+        state: DB,
+        block: &BlockInput,
+    ) -> Result<ExecutedBlock, ExecutionError>
+    where
+        DB: DatabaseRef<Error = StateError> + std::fmt::Debug,
+    {
+        match self {
+            Self::Ethereum(rules) => execute_ethereum(rules, state, block),
+        }
+    }
+
+    /// The chain id transactions must carry.
+    pub fn chain_id(&self) -> u64 {
+        match self {
+            Self::Ethereum(rules) => rules.chain_id,
+        }
+    }
+
+    /// Whether genesis holds the EIP-2935 history contract (anvil inserts it from Prague on).
+    pub fn has_history_contract(&self) -> bool {
+        match self {
+            Self::Ethereum(rules) => rules.schedule.latest() >= EthereumHardfork::Prague,
+        }
+    }
+}
+
+fn execute_ethereum<DB>(
+    rules: &EthereumRules,
+    state: DB,
+    block: &BlockInput,
+) -> Result<ExecutedBlock, ExecutionError>
+where
+    DB: DatabaseRef<Error = StateError> + std::fmt::Debug,
+{
+    let header = &block.header;
+    let number = header.number;
+    let mut db = State::builder()
+        .with_database_ref(state)
+        .with_bundle_update()
+        .build();
+    let evm = EthEvmFactory::default().create_evm(&mut db, rules.evm_env(header));
+    let ctx = EthBlockExecutionCtx {
+        parent_hash: header.parent_hash,
+        parent_beacon_block_root: header.parent_beacon_block_root,
+        ommers: &[],
+        withdrawals: block
+            .withdrawals
+            .as_ref()
+            .map(|w| Cow::Borrowed(w.as_slice())),
+        extra_data: header.extra_data.clone(),
+        tx_count_hint: Some(block.transactions.len()),
+    };
+    let mut executor =
+        EthBlockExecutor::new(evm, ctx, &rules.schedule, AlloyReceiptBuilder::default());
+    let loaded_empty = Arc::new(Mutex::new(Vec::new()));
+    if rules.keep_loaded_empty_accounts {
+        let loaded_empty = loaded_empty.clone();
+        executor.set_state_hook(Some(Box::new(move |source, state: &EvmState| {
+            // System calls run as the system address, which stays out of the state.
+            if let StateChangeSource::Transaction(_) = source {
+                let mut loaded = loaded_empty.lock().unwrap_or_else(PoisonError::into_inner);
+                loaded.extend(state.iter().filter_map(|(address, account)| {
+                    (account.is_empty() && !account.is_selfdestructed())
+                        .then_some(*address)
+                }));
+            }
+        })));
+    }
+    let result = executor
+        .execute_block(block.transactions.iter().map(Recovered::as_recovered_ref))
+        .map_err(|source| ExecutionError::Block { number, source })?;
+    if result.gas_used != header.gas_used {
+        return Err(ExecutionError::GasUsed {
+            number,
+            executed: result.gas_used,
+            header: header.gas_used,
+        });
+    }
+    db.merge_transitions(BundleRetention::PlainState);
+    let mut changes = StateChanges::from_bundle(db.take_bundle());
+    let loaded_empty =
+        std::mem::take(&mut *loaded_empty.lock().unwrap_or_else(PoisonError::into_inner));
+    for address in loaded_empty {
+        keep_empty_account(&mut changes, &db.database.0, address)?;
+    }
+    Ok(ExecutedBlock { changes, gas_used: result.gas_used })
+}
+
+/// Makes `address` an existing empty account at the end of the block unless it exists already.
+fn keep_empty_account<DB: DatabaseRef<Error = StateError>>(
+    changes: &mut StateChanges,
+    store: &DB,
+    address: Address,
+) -> Result<(), StateError> {
+    let empty = AccountState { nonce: 0, balance: U256::ZERO, code_hash: KECCAK_EMPTY };
+    match changes.accounts.iter_mut().find(|change| change.address == address) {
+        Some(change) => {
+            if change.info.is_none() {
+                change.info = Some(empty);
+            }
+        }
+        None => {
+            if store.basic_ref(address)?.is_none() {
+                changes.accounts.push(AccountChange {
+                    address,
+                    info: Some(empty),
+                    wipe_storage: false,
+                    storage: Vec::new(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn blob_params_for(fork: EthereumHardfork) -> Option<BlobParams> {
+    use EthereumHardfork::*;
+    match fork {
+        Cancun => Some(BlobParams::cancun()),
+        Prague => Some(BlobParams::prague()),
+        Osaka => Some(BlobParams::osaka()),
+        Bpo1 => Some(BlobParams::bpo1()),
+        Bpo2 | Bpo3 | Bpo4 | Bpo5 | Amsterdam | Bogota => Some(BlobParams::bpo2()),
+        _ => None,
+    }
+}

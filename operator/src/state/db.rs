@@ -1,0 +1,113 @@
+//! Reads of the committed state for the EVM (revm's `DatabaseRef`).
+
+use alloy_primitives::{Address, B256, U256, keccak256};
+use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY};
+use redb::{ReadOnlyTable, ReadTransaction, ReadableTable};
+use revm::{
+    database::DatabaseRef,
+    state::{AccountInfo, Bytecode},
+};
+
+use super::{
+    ACCOUNTS, AccountRecord, CODE, HEADERS, STORAGE, StateError, db_err, trie, trie_account,
+};
+
+/// A consistent snapshot of the committed state (one redb read transaction).
+pub struct StateReader {
+    accounts: ReadOnlyTable<&'static [u8], &'static [u8]>,
+    storage: ReadOnlyTable<&'static [u8], &'static [u8]>,
+    code: ReadOnlyTable<&'static [u8], &'static [u8]>,
+    headers: ReadOnlyTable<u64, &'static [u8]>,
+}
+
+impl std::fmt::Debug for StateReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateReader").finish_non_exhaustive()
+    }
+}
+
+impl StateReader {
+    pub(crate) fn new(txn: ReadTransaction) -> Result<Self, StateError> {
+        Ok(Self {
+            accounts: txn.open_table(ACCOUNTS).map_err(db_err)?,
+            storage: txn.open_table(STORAGE).map_err(db_err)?,
+            code: txn.open_table(CODE).map_err(db_err)?,
+            headers: txn.open_table(HEADERS).map_err(db_err)?,
+        })
+    }
+
+    pub(crate) fn account(&self, address: Address) -> Result<Option<AccountRecord>, StateError> {
+        self.accounts
+            .get(address.as_slice())
+            .map_err(db_err)?
+            .map(|v| AccountRecord::decode(v.value()))
+            .transpose()
+    }
+
+    /// The state root recomputed from the flat tables, ignoring the stored trie nodes.
+    pub(crate) fn full_state_root(&self) -> Result<B256, StateError> {
+        let mut leaves = Vec::new();
+        for entry in self.accounts.iter().map_err(db_err)? {
+            let (address, record) = entry.map_err(db_err)?;
+            let address = Address::from_slice(address.value());
+            let mut record = AccountRecord::decode(record.value())?;
+            let mut slots = Vec::new();
+            for entry in self.storage.range(address.as_slice()..).map_err(db_err)? {
+                let (key, value) = entry.map_err(db_err)?;
+                let key = key.value();
+                if !key.starts_with(address.as_slice()) {
+                    break;
+                }
+                let value = U256::from_be_slice(value.value());
+                slots.push((keccak256(&key[20..]), alloy_rlp::encode(value)));
+            }
+            record.storage_root = if slots.is_empty() {
+                EMPTY_ROOT_HASH
+            } else {
+                trie::root_of(slots)
+            };
+            leaves.push((keccak256(address), alloy_rlp::encode(trie_account(&record))));
+        }
+        Ok(trie::root_of(leaves))
+    }
+}
+
+impl DatabaseRef for StateReader {
+    type Error = StateError;
+
+    fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, StateError> {
+        Ok(self.account(address)?.map(|record| AccountInfo {
+            balance: record.state.balance,
+            nonce: record.state.nonce,
+            code_hash: record.state.code_hash,
+            account_id: None,
+            code: None,
+        }))
+    }
+
+    fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, StateError> {
+        if code_hash == KECCAK_EMPTY {
+            return Ok(Bytecode::default());
+        }
+        let code = self.code.get(code_hash.as_slice()).map_err(db_err)?;
+        let code = code.ok_or(StateError::Corrupt("code"))?;
+        Ok(Bytecode::new_raw(code.value().to_vec().into()))
+    }
+
+    fn storage_ref(&self, address: Address, index: U256) -> Result<U256, StateError> {
+        let mut key = [0u8; 52];
+        key[..20].copy_from_slice(address.as_slice());
+        key[20..].copy_from_slice(&index.to_be_bytes::<32>());
+        Ok(self
+            .storage
+            .get(key.as_slice())
+            .map_err(db_err)?
+            .map_or(U256::ZERO, |v| U256::from_be_slice(v.value())))
+    }
+
+    fn block_hash_ref(&self, number: u64) -> Result<B256, StateError> {
+        let record = self.headers.get(number).map_err(db_err)?;
+        // BLOCKHASH of an unknown block is zero, as in every client.
+        Ok(record.map_or(B256::ZERO, |r| B256::from_slice(&r.value()[..32])))
+    }
+}

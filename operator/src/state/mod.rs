@@ -1,0 +1,548 @@
+//! The operator's own copy of the rollup state, in redb.
+//!
+//! Flat tables (accounts, storage, code) serve the EVM's reads; a path-keyed node table holds the
+//! account trie and every storage trie, updated incrementally per block (see [`trie`]). Each
+//! block is applied in one redb write transaction together with its undo record and the new
+//! head, so a restart — even after `kill -9` — resumes from the last committed block. The table
+//! layout is documented in `docs/execution.md`.
+
+mod db;
+mod journal;
+pub(crate) mod trie;
+
+pub use db::StateReader;
+
+use alloy_primitives::{Address, B256, U256, keccak256};
+use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY, Nibbles, TrieAccount};
+use journal::{Journal, Tag};
+use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
+use revm::{database::BundleState, state::Bytecode};
+use std::{collections::BTreeMap, path::Path};
+use tokio::sync::watch;
+
+/// `address (20)` → [`AccountRecord`] encoding.
+pub(crate) const ACCOUNTS: TableDefinition<'_, &[u8], &[u8]> = TableDefinition::new("accounts");
+/// `address (20) ‖ slot (32)` → value (32, big-endian); zero values are absent.
+pub(crate) const STORAGE: TableDefinition<'_, &[u8], &[u8]> = TableDefinition::new("storage");
+/// `code hash (32)` → bytecode. Content-addressed, so never rolled back.
+pub(crate) const CODE: TableDefinition<'_, &[u8], &[u8]> = TableDefinition::new("code");
+/// `owner (32) ‖ nibble path (one byte per nibble)` → node RLP. The account trie's owner is
+/// zero, a storage trie's owner is `keccak256(address)`.
+pub(crate) const TRIE: TableDefinition<'_, &[u8], &[u8]> = TableDefinition::new("trie_nodes");
+/// Verified chain: `number` → `block hash (32) ‖ state root (32)`.
+const HEADERS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("headers");
+/// `number` → the journal that undoes that block.
+const UNDO: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("undo");
+/// Mismatch evidence: `number` → `block hash ‖ claimed root ‖ computed root ‖ block RLP`.
+const EVIDENCE: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("evidence");
+/// Single values: `head` (u64 BE).
+const META: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("meta");
+
+/// How many blocks back a reorg can be undone.
+pub const UNDO_DEPTH: u64 = 1024;
+
+/// Errors of the state store.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("database: {0}")]
+    Db(#[from] redb::Error),
+    #[error("undecodable trie node at path {path:?}: {source}")]
+    TrieNode {
+        path: Nibbles,
+        source: alloy_rlp::Error,
+    },
+    #[error("trie node missing at path {0:?} (corrupt store)")]
+    MissingNode(Nibbles),
+    #[error("corrupt record in table `{0}`")]
+    Corrupt(&'static str),
+    #[error("the store is not bootstrapped (no genesis)")]
+    NotBootstrapped,
+    #[error("the store is already bootstrapped (head {0})")]
+    AlreadyBootstrapped(u64),
+    #[error("block {number} does not extend the head {head}")]
+    NotNext { number: u64, head: u64 },
+    #[error("cannot roll back to {target}: undo data kept only down to {oldest}")]
+    TooDeep { target: u64, oldest: u64 },
+}
+
+impl revm::database::DBErrorMarker for StateError {}
+
+pub(crate) fn db_err(e: impl Into<redb::Error>) -> StateError {
+    StateError::Db(e.into())
+}
+
+/// One account's change in a block: its new info (`None` deletes it), whether its storage was
+/// wiped first (destroyed and possibly re-created), and its changed slots.
+#[derive(Debug, Clone, Default)]
+pub struct AccountChange {
+    pub address: Address,
+    pub info: Option<AccountState>,
+    pub wipe_storage: bool,
+    pub storage: Vec<(U256, U256)>,
+}
+
+/// The flat (non-trie) part of an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountState {
+    pub nonce: u64,
+    pub balance: U256,
+    pub code_hash: B256,
+}
+
+/// The state changes of one block, as the store applies them.
+#[derive(Debug, Default)]
+pub struct StateChanges {
+    pub accounts: Vec<AccountChange>,
+    pub contracts: Vec<(B256, Bytecode)>,
+}
+
+impl StateChanges {
+    /// Converts revm's bundle (merged with [`revm::database::states::bundle_state::BundleRetention::PlainState`]).
+    pub fn from_bundle(bundle: BundleState) -> Self {
+        let contracts = bundle.contracts.into_iter().collect();
+        let accounts = bundle
+            .state
+            .into_iter()
+            .map(|(address, account)| {
+                let wipe_storage = account.was_destroyed();
+                let storage = account
+                    .storage
+                    .into_iter()
+                    .filter(|(_, slot)| wipe_storage || slot.is_changed())
+                    .map(|(key, slot)| (key, slot.present_value))
+                    .collect();
+                let info = account.info.map(|info| AccountState {
+                    nonce: info.nonce,
+                    balance: info.balance,
+                    code_hash: info.code_hash,
+                });
+                AccountChange {
+                    address,
+                    info,
+                    wipe_storage,
+                    storage,
+                }
+            })
+            .collect();
+        Self {
+            accounts,
+            contracts,
+        }
+    }
+}
+
+/// An account as stored: flat fields plus its storage root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AccountRecord {
+    pub(crate) state: AccountState,
+    pub(crate) storage_root: B256,
+}
+
+impl AccountRecord {
+    const LEN: usize = 8 + 32 + 32 + 32;
+
+    fn encode(&self) -> [u8; Self::LEN] {
+        let mut out = [0u8; Self::LEN];
+        out[..8].copy_from_slice(&self.state.nonce.to_be_bytes());
+        out[8..40].copy_from_slice(&self.state.balance.to_be_bytes::<32>());
+        out[40..72].copy_from_slice(self.state.code_hash.as_slice());
+        out[72..].copy_from_slice(self.storage_root.as_slice());
+        out
+    }
+
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, StateError> {
+        if bytes.len() != Self::LEN {
+            return Err(StateError::Corrupt("accounts"));
+        }
+        let mut nonce = [0u8; 8];
+        nonce.copy_from_slice(&bytes[..8]);
+        Ok(Self {
+            state: AccountState {
+                nonce: u64::from_be_bytes(nonce),
+                balance: U256::from_be_slice(&bytes[8..40]),
+                code_hash: B256::from_slice(&bytes[40..72]),
+            },
+            storage_root: B256::from_slice(&bytes[72..]),
+        })
+    }
+}
+
+/// A verified block as recorded in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredHeader {
+    pub number: u64,
+    pub hash: B256,
+    pub state_root: B256,
+}
+
+/// The result of comparing a block's computed state root with the root its header claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The header's root is the one re-execution produced.
+    Match(B256),
+    /// The header claims a root re-execution does not produce.
+    Mismatch { claimed: B256, computed: B256 },
+}
+
+/// Recorded evidence of a mismatch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    pub number: u64,
+    pub hash: B256,
+    pub claimed: B256,
+    pub computed: B256,
+    /// RLP of the block (header and transactions) as the endpoint served it.
+    pub block_rlp: Vec<u8>,
+}
+
+/// The redb state store.
+#[derive(Debug)]
+pub struct StateStore {
+    db: Database,
+    head: watch::Sender<Option<StoredHeader>>,
+}
+
+impl StateStore {
+    /// Opens (or creates) the store at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StateError> {
+        let db = Database::create(path).map_err(db_err)?;
+        let txn = db.begin_write().map_err(db_err)?;
+        for table in [ACCOUNTS, STORAGE, CODE, TRIE] {
+            txn.open_table(table).map_err(db_err)?;
+        }
+        for table in [HEADERS, UNDO, EVIDENCE] {
+            txn.open_table(table).map_err(db_err)?;
+        }
+        txn.open_table(META).map_err(db_err)?;
+        txn.commit().map_err(db_err)?;
+        let store = Self {
+            db,
+            head: watch::Sender::new(None),
+        };
+        let head = store.read_head()?;
+        store.head.send_replace(head);
+        Ok(store)
+    }
+
+    /// The last verified block (`None` before bootstrap).
+    pub fn head(&self) -> Option<StoredHeader> {
+        *self.head.borrow()
+    }
+
+    /// Follows the locally verified head: the signer may only sign at or below it.
+    pub fn subscribe_head(&self) -> watch::Receiver<Option<StoredHeader>> {
+        self.head.subscribe()
+    }
+
+    fn read_head(&self) -> Result<Option<StoredHeader>, StateError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let meta = txn.open_table(META).map_err(db_err)?;
+        let Some(head) = meta.get("head").map_err(db_err)? else {
+            return Ok(None);
+        };
+        let number = decode_u64(head.value()).ok_or(StateError::Corrupt("meta"))?;
+        let headers = txn.open_table(HEADERS).map_err(db_err)?;
+        let record = headers
+            .get(number)
+            .map_err(db_err)?
+            .ok_or(StateError::Corrupt("headers"))?;
+        Ok(Some(decode_header(number, record.value())?))
+    }
+
+    /// The verified header at `number`, if it is on the local chain.
+    pub fn header(&self, number: u64) -> Result<Option<StoredHeader>, StateError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let headers = txn.open_table(HEADERS).map_err(db_err)?;
+        headers
+            .get(number)
+            .map_err(db_err)?
+            .map(|r| decode_header(number, r.value()))
+            .transpose()
+    }
+
+    /// A snapshot reader of the state at the current head.
+    pub fn reader(&self) -> Result<StateReader, StateError> {
+        StateReader::new(self.db.begin_read().map_err(db_err)?)
+    }
+
+    /// Writes the genesis state as block 0 and returns its computed state root.
+    pub fn bootstrap(&self, genesis_hash: B256, changes: StateChanges) -> Result<B256, StateError> {
+        if let Some(head) = self.head() {
+            return Err(StateError::AlreadyBootstrapped(head.number));
+        }
+        let header = |root| StoredHeader {
+            number: 0,
+            hash: genesis_hash,
+            state_root: root,
+        };
+        self.write_block(0, changes, |root| Some(header(root)))
+            .map(|root| root.unwrap_or_default())
+    }
+
+    /// Applies the changes of block `number` (which must extend the head) and commits them if the
+    /// resulting root equals `claimed`. On a mismatch nothing is applied and the evidence is kept.
+    pub fn apply_block(
+        &self,
+        number: u64,
+        hash: B256,
+        claimed: B256,
+        changes: StateChanges,
+        block_rlp: impl FnOnce() -> Vec<u8>,
+    ) -> Result<Verdict, StateError> {
+        let head = self.head().ok_or(StateError::NotBootstrapped)?;
+        if number != head.number + 1 {
+            return Err(StateError::NotNext {
+                number,
+                head: head.number,
+            });
+        }
+        let mut computed = B256::ZERO;
+        let committed = self.write_block(number, changes, |root| {
+            computed = root;
+            (root == claimed).then_some(StoredHeader {
+                number,
+                hash,
+                state_root: root,
+            })
+        })?;
+        if committed.is_some() {
+            return Ok(Verdict::Match(computed));
+        }
+        let evidence = Evidence {
+            number,
+            hash,
+            claimed,
+            computed,
+            block_rlp: block_rlp(),
+        };
+        self.record_evidence(&evidence)?;
+        Ok(Verdict::Mismatch { claimed, computed })
+    }
+
+    /// Applies `changes` in one write transaction, commits it if `accept(root)` names the header
+    /// to record, otherwise aborts. Returns the root if committed.
+    fn write_block(
+        &self,
+        number: u64,
+        changes: StateChanges,
+        accept: impl FnOnce(B256) -> Option<StoredHeader>,
+    ) -> Result<Option<B256>, StateError> {
+        let mut txn = self.db.begin_write().map_err(db_err)?;
+        txn.set_durability(Durability::Immediate).map_err(db_err)?;
+        let mut journal = Journal::default();
+        let root = apply_changes(&txn, &mut journal, changes)?;
+        let Some(header) = accept(root) else {
+            txn.abort().map_err(db_err)?;
+            return Ok(None);
+        };
+        {
+            let mut headers = txn.open_table(HEADERS).map_err(db_err)?;
+            headers
+                .insert(number, encode_header(&header).as_slice())
+                .map_err(db_err)?;
+            let mut undo = txn.open_table(UNDO).map_err(db_err)?;
+            undo.insert(number, journal.as_bytes()).map_err(db_err)?;
+            if let Some(expired) = number.checked_sub(UNDO_DEPTH) {
+                undo.remove(expired).map_err(db_err)?;
+            }
+            let mut meta = txn.open_table(META).map_err(db_err)?;
+            meta.insert("head", number.to_be_bytes().as_slice())
+                .map_err(db_err)?;
+        }
+        txn.commit().map_err(db_err)?;
+        self.head.send_replace(Some(header));
+        Ok(Some(root))
+    }
+
+    fn record_evidence(&self, evidence: &Evidence) -> Result<(), StateError> {
+        let mut txn = self.db.begin_write().map_err(db_err)?;
+        txn.set_durability(Durability::Immediate).map_err(db_err)?;
+        {
+            let mut table = txn.open_table(EVIDENCE).map_err(db_err)?;
+            let mut record = Vec::with_capacity(96 + evidence.block_rlp.len());
+            record.extend_from_slice(evidence.hash.as_slice());
+            record.extend_from_slice(evidence.claimed.as_slice());
+            record.extend_from_slice(evidence.computed.as_slice());
+            record.extend_from_slice(&evidence.block_rlp);
+            table
+                .insert(evidence.number, record.as_slice())
+                .map_err(db_err)?;
+        }
+        txn.commit().map_err(db_err)
+    }
+
+    /// All recorded mismatch evidence, by block number.
+    pub fn evidence(&self) -> Result<Vec<Evidence>, StateError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = txn.open_table(EVIDENCE).map_err(db_err)?;
+        let mut out = Vec::new();
+        for entry in table.iter().map_err(db_err)? {
+            let (number, record) = entry.map_err(db_err)?;
+            let record = record.value();
+            if record.len() < 96 {
+                return Err(StateError::Corrupt("evidence"));
+            }
+            out.push(Evidence {
+                number: number.value(),
+                hash: B256::from_slice(&record[..32]),
+                claimed: B256::from_slice(&record[32..64]),
+                computed: B256::from_slice(&record[64..96]),
+                block_rlp: record[96..].to_vec(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Undoes every block above `target`, making `target` the head again (a reorg's fork point).
+    pub fn rollback_to(&self, target: u64) -> Result<(), StateError> {
+        let head = self.head().ok_or(StateError::NotBootstrapped)?;
+        if target >= head.number {
+            return Ok(());
+        }
+        let mut txn = self.db.begin_write().map_err(db_err)?;
+        txn.set_durability(Durability::Immediate).map_err(db_err)?;
+        {
+            let mut undo = txn.open_table(UNDO).map_err(db_err)?;
+            let mut headers = txn.open_table(HEADERS).map_err(db_err)?;
+            // Genesis has no undo record and cannot be rolled back.
+            let oldest = head.number.saturating_sub(UNDO_DEPTH - 1).max(1);
+            if target + 1 < oldest {
+                return Err(StateError::TooDeep { target, oldest });
+            }
+            for number in (target + 1..=head.number).rev() {
+                let record = undo.remove(number).map_err(db_err)?;
+                let record = record.ok_or(StateError::TooDeep {
+                    target,
+                    oldest: number + 1,
+                })?;
+                journal::undo(&txn, record.value())?;
+                headers.remove(number).map_err(db_err)?;
+            }
+            let mut meta = txn.open_table(META).map_err(db_err)?;
+            meta.insert("head", target.to_be_bytes().as_slice())
+                .map_err(db_err)?;
+        }
+        txn.commit().map_err(db_err)?;
+        self.head.send_replace(self.read_head()?);
+        Ok(())
+    }
+
+    /// Recomputes the state root from the flat tables alone (for audits and tests; O(state)).
+    pub fn full_state_root(&self) -> Result<B256, StateError> {
+        self.reader()?.full_state_root()
+    }
+}
+
+/// Applies `changes` to the tables in `txn` and returns the new state root.
+fn apply_changes(
+    txn: &redb::WriteTransaction,
+    journal: &mut Journal,
+    changes: StateChanges,
+) -> Result<B256, StateError> {
+    let mut accounts = txn.open_table(ACCOUNTS).map_err(db_err)?;
+    let mut storage = txn.open_table(STORAGE).map_err(db_err)?;
+    let mut nodes = txn.open_table(TRIE).map_err(db_err)?;
+    let mut code = txn.open_table(CODE).map_err(db_err)?;
+    for (hash, bytecode) in changes.contracts {
+        if code.get(hash.as_slice()).map_err(db_err)?.is_none() {
+            code.insert(hash.as_slice(), bytecode.original_byte_slice())
+                .map_err(db_err)?;
+        }
+    }
+
+    let mut account_leaves = BTreeMap::new();
+    for change in changes.accounts {
+        let address = change.address;
+        let hashed = keccak256(address);
+        let old = accounts
+            .get(address.as_slice())
+            .map_err(db_err)?
+            .map(|v| AccountRecord::decode(v.value()))
+            .transpose()?;
+        let wipe = change.wipe_storage || change.info.is_none();
+        let mut storage_root = old.map_or(EMPTY_ROOT_HASH, |a| a.storage_root);
+        if wipe && storage_root != EMPTY_ROOT_HASH {
+            journal.remove_prefix(&mut storage, Tag::Storage, address.as_slice())?;
+            journal.remove_prefix(&mut nodes, Tag::Trie, hashed.as_slice())?;
+            storage_root = EMPTY_ROOT_HASH;
+        }
+        if change.info.is_some() && !change.storage.is_empty() {
+            let mut slots = BTreeMap::new();
+            for (slot, value) in change.storage {
+                let slot_bytes = slot.to_be_bytes::<32>();
+                let mut key = [0u8; 52];
+                key[..20].copy_from_slice(address.as_slice());
+                key[20..].copy_from_slice(&slot_bytes);
+                let leaf = if value.is_zero() {
+                    journal.remove(&mut storage, Tag::Storage, &key)?;
+                    None
+                } else {
+                    journal.insert(&mut storage, Tag::Storage, &key, &value.to_be_bytes::<32>())?;
+                    Some(alloy_rlp::encode(value))
+                };
+                slots.insert(keccak256(slot_bytes), leaf);
+            }
+            let mut trie_store = journal::TrieNodes::new(&mut nodes, journal, hashed);
+            storage_root = trie::update(&mut trie_store, slots)?;
+        }
+        match change.info {
+            Some(state) => {
+                let record = AccountRecord {
+                    state,
+                    storage_root,
+                };
+                if old != Some(record) {
+                    journal.insert(
+                        &mut accounts,
+                        Tag::Accounts,
+                        address.as_slice(),
+                        &record.encode(),
+                    )?;
+                }
+                account_leaves.insert(hashed, Some(alloy_rlp::encode(trie_account(&record))));
+            }
+            None => {
+                if old.is_some() {
+                    journal.remove(&mut accounts, Tag::Accounts, address.as_slice())?;
+                }
+                account_leaves.insert(hashed, None);
+            }
+        }
+    }
+    let mut trie_store = journal::TrieNodes::new(&mut nodes, journal, B256::ZERO);
+    trie::update(&mut trie_store, account_leaves)
+}
+
+pub(crate) fn trie_account(record: &AccountRecord) -> TrieAccount {
+    TrieAccount {
+        nonce: record.state.nonce,
+        balance: record.state.balance,
+        storage_root: record.storage_root,
+        code_hash: record.state.code_hash,
+    }
+}
+
+fn encode_header(header: &StoredHeader) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    out[..32].copy_from_slice(header.hash.as_slice());
+    out[32..].copy_from_slice(header.state_root.as_slice());
+    out
+}
+
+fn decode_header(number: u64, bytes: &[u8]) -> Result<StoredHeader, StateError> {
+    if bytes.len() != 64 {
+        return Err(StateError::Corrupt("headers"));
+    }
+    Ok(StoredHeader {
+        number,
+        hash: B256::from_slice(&bytes[..32]),
+        state_root: B256::from_slice(&bytes[32..]),
+    })
+}
+
+fn decode_u64(bytes: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(bytes.try_into().ok()?))
+}
+
+/// The code hash of an account without code, re-exported for callers building changes.
+pub const EMPTY_CODE_HASH: B256 = KECCAK_EMPTY;
