@@ -29,7 +29,7 @@ use std::{
     sync::{Arc, Mutex, PoisonError},
 };
 
-use crate::state::{AccountChange, AccountState, StateChanges, StateError};
+use crate::state::{AccountChange, AccountState, StateChanges, StateError, StateReader};
 
 /// A block whose header hash, parent link and transaction root were checked, with its senders
 /// recovered locally (never taken from the endpoint).
@@ -144,14 +144,11 @@ impl EthereumRules {
 
 impl ExecutionKind {
     /// Executes `block` on top of `state` (the state after its parent) and returns its changes.
-    pub fn execute<DB>(
+    pub fn execute(
         &self,
-        state: DB,
+        state: StateReader,
         block: &BlockInput,
-    ) -> Result<ExecutedBlock, ExecutionError>
-    where
-        DB: DatabaseRef<Error = StateError> + std::fmt::Debug,
-    {
+    ) -> Result<ExecutedBlock, ExecutionError> {
         match self {
             Self::Ethereum(rules) => execute_ethereum(rules, state, block),
         }
@@ -172,14 +169,11 @@ impl ExecutionKind {
     }
 }
 
-fn execute_ethereum<DB>(
+fn execute_ethereum(
     rules: &EthereumRules,
-    state: DB,
+    state: StateReader,
     block: &BlockInput,
-) -> Result<ExecutedBlock, ExecutionError>
-where
-    DB: DatabaseRef<Error = StateError> + std::fmt::Debug,
-{
+) -> Result<ExecutedBlock, ExecutionError> {
     let header = &block.header;
     let number = header.number;
     let mut db = State::builder()
@@ -207,10 +201,15 @@ where
             // System calls run as the system address, which stays out of the state.
             if let StateChangeSource::Transaction(_) = source {
                 let mut loaded = loaded_empty.lock().unwrap_or_else(PoisonError::into_inner);
-                loaded.extend(state.iter().filter_map(|(address, account)| {
-                    (account.is_empty() && !account.is_selfdestructed())
-                        .then_some(*address)
-                }));
+                for (address, account) in state.iter() {
+                    if account.is_selfdestructed() {
+                        continue;
+                    }
+                    if account.is_empty() {
+                        loaded.push((*address, None));
+                    }
+                    loaded.extend(account.storage.keys().map(|slot| (*address, Some(*slot))));
+                }
             }
         })));
     }
@@ -228,20 +227,35 @@ where
     let mut changes = StateChanges::from_bundle(db.take_bundle());
     let loaded_empty =
         std::mem::take(&mut *loaded_empty.lock().unwrap_or_else(PoisonError::into_inner));
-    for address in loaded_empty {
-        keep_empty_account(&mut changes, &db.database.0, address)?;
+    changes.keep_zero_slots = rules.keep_loaded_empty_accounts;
+    for (address, slot) in loaded_empty {
+        match slot {
+            None => keep_empty_account(&mut changes, &db.database.0, address)?,
+            Some(slot) => keep_zero_slot(&mut changes, &db.database.0, address, slot)?,
+        }
     }
-    Ok(ExecutedBlock { changes, gas_used: result.gas_used })
+    Ok(ExecutedBlock {
+        changes,
+        gas_used: result.gas_used,
+    })
 }
 
 /// Makes `address` an existing empty account at the end of the block unless it exists already.
-fn keep_empty_account<DB: DatabaseRef<Error = StateError>>(
+fn keep_empty_account(
     changes: &mut StateChanges,
-    store: &DB,
+    store: &StateReader,
     address: Address,
 ) -> Result<(), StateError> {
-    let empty = AccountState { nonce: 0, balance: U256::ZERO, code_hash: KECCAK_EMPTY };
-    match changes.accounts.iter_mut().find(|change| change.address == address) {
+    let empty = AccountState {
+        nonce: 0,
+        balance: U256::ZERO,
+        code_hash: KECCAK_EMPTY,
+    };
+    match changes
+        .accounts
+        .iter_mut()
+        .find(|change| change.address == address)
+    {
         Some(change) => {
             if change.info.is_none() {
                 change.info = Some(empty);
@@ -257,6 +271,44 @@ fn keep_empty_account<DB: DatabaseRef<Error = StateError>>(
                 });
             }
         }
+    }
+    Ok(())
+}
+
+/// Makes a loaded storage slot an existing (possibly zero) leaf unless it exists already.
+fn keep_zero_slot(
+    changes: &mut StateChanges,
+    store: &StateReader,
+    address: Address,
+    slot: U256,
+) -> Result<(), StateError> {
+    if let Some(change) = changes
+        .accounts
+        .iter_mut()
+        .find(|change| change.address == address)
+    {
+        if change.info.is_some()
+            && !change.storage.iter().any(|(key, _)| *key == slot)
+            && !store.has_slot(address, slot)?
+        {
+            change.storage.push((slot, U256::ZERO));
+        }
+        return Ok(());
+    }
+    let Some(info) = store.basic_ref(address)? else {
+        return Ok(());
+    };
+    if !store.has_slot(address, slot)? {
+        changes.accounts.push(AccountChange {
+            address,
+            info: Some(AccountState {
+                nonce: info.nonce,
+                balance: info.balance,
+                code_hash: info.code_hash,
+            }),
+            wipe_storage: false,
+            storage: vec![(slot, U256::ZERO)],
+        });
     }
     Ok(())
 }

@@ -44,6 +44,15 @@ impl StateReader {
             .transpose()
     }
 
+    /// Whether `slot` of `address` has a stored entry (anvil rules keep zero-valued slots).
+    pub(crate) fn has_slot(&self, address: Address, slot: U256) -> Result<bool, StateError> {
+        Ok(self
+            .storage
+            .get(storage_key(address, slot).as_slice())
+            .map_err(db_err)?
+            .is_some())
+    }
+
     /// The state root recomputed from the flat tables, ignoring the stored trie nodes.
     pub(crate) fn full_state_root(&self) -> Result<B256, StateError> {
         let mut leaves = Vec::new();
@@ -95,12 +104,9 @@ impl DatabaseRef for StateReader {
     }
 
     fn storage_ref(&self, address: Address, index: U256) -> Result<U256, StateError> {
-        let mut key = [0u8; 52];
-        key[..20].copy_from_slice(address.as_slice());
-        key[20..].copy_from_slice(&index.to_be_bytes::<32>());
         Ok(self
             .storage
-            .get(key.as_slice())
+            .get(storage_key(address, index).as_slice())
             .map_err(db_err)?
             .map_or(U256::ZERO, |v| U256::from_be_slice(v.value())))
     }
@@ -110,4 +116,11 @@ impl DatabaseRef for StateReader {
         // BLOCKHASH of an unknown block is zero, as in every client.
         Ok(record.map_or(B256::ZERO, |r| B256::from_slice(&r.value()[..32])))
     }
+}
+
+pub(crate) fn storage_key(address: Address, slot: U256) -> [u8; 52] {
+    let mut key = [0u8; 52];
+    key[..20].copy_from_slice(address.as_slice());
+    key[20..].copy_from_slice(&slot.to_be_bytes::<32>());
+    key
 }

@@ -94,6 +94,9 @@ pub struct AccountState {
 pub struct StateChanges {
     pub accounts: Vec<AccountChange>,
     pub contracts: Vec<(B256, Bytecode)>,
+    /// Store zero-valued slots as leaves instead of deleting them (anvil's rules, see
+    /// [`crate::execution::EthereumRules::keep_loaded_empty_accounts`]).
+    pub keep_zero_slots: bool,
 }
 
 impl StateChanges {
@@ -127,6 +130,7 @@ impl StateChanges {
         Self {
             accounts,
             contracts,
+            keep_zero_slots: false,
         }
     }
 }
@@ -450,6 +454,7 @@ fn apply_changes(
         }
     }
 
+    let keep_zero_slots = changes.keep_zero_slots;
     let mut account_leaves = BTreeMap::new();
     for change in changes.accounts {
         let address = change.address;
@@ -473,7 +478,7 @@ fn apply_changes(
                 let mut key = [0u8; 52];
                 key[..20].copy_from_slice(address.as_slice());
                 key[20..].copy_from_slice(&slot_bytes);
-                let leaf = if value.is_zero() {
+                let leaf = if value.is_zero() && !keep_zero_slots {
                     journal.remove(&mut storage, Tag::Storage, &key)?;
                     None
                 } else {
