@@ -32,9 +32,17 @@ use crate::{
 #[derive(Debug, thiserror::Error)]
 pub enum BlockCheckError {
     #[error("block {number}: header hashes to {computed}, endpoint says {claimed}")]
-    HeaderHash { number: u64, claimed: B256, computed: B256 },
+    HeaderHash {
+        number: u64,
+        claimed: B256,
+        computed: B256,
+    },
     #[error("block {number}: transactions hash to root {computed}, header says {claimed}")]
-    TransactionsRoot { number: u64, claimed: B256, computed: B256 },
+    TransactionsRoot {
+        number: u64,
+        claimed: B256,
+        computed: B256,
+    },
     #[error("block {number}: withdrawals do not match the header's withdrawals root")]
     WithdrawalsRoot { number: u64 },
     #[error("block {number}: ommers are not supported")]
@@ -42,7 +50,11 @@ pub enum BlockCheckError {
     #[error("block {number}: endpoint returned transaction hashes, not full transactions")]
     NotFull { number: u64 },
     #[error("block {number}: transaction {index} has an invalid signature: {reason}")]
-    Signature { number: u64, index: usize, reason: String },
+    Signature {
+        number: u64,
+        index: usize,
+        reason: String,
+    },
     #[error("endpoint returned block {got} when asked for {asked}")]
     WrongNumber { asked: u64, got: u64 },
 }
@@ -96,7 +108,12 @@ pub enum Outcome {
     /// Every block up to `until` matched.
     Reached { head: u64 },
     /// Block `number` claims a root re-execution does not produce; nothing after it is verified.
-    Mismatch { number: u64, hash: B256, claimed: B256, computed: B256 },
+    Mismatch {
+        number: u64,
+        hash: B256,
+        claimed: B256,
+        computed: B256,
+    },
 }
 
 /// Totals of a follower run.
@@ -125,7 +142,13 @@ impl Follower {
         metrics: Arc<Metrics>,
         config: FollowerConfig,
     ) -> Self {
-        Self { provider, store, kind, metrics, config }
+        Self {
+            provider,
+            store,
+            kind,
+            metrics,
+            config,
+        }
     }
 
     /// Writes the genesis state unless the store already has it; checks the endpoint's block 0
@@ -135,7 +158,10 @@ impl Follower {
         let block0 = checked_input(block)?;
         if let Some(local) = self.store.header(0)? {
             if local.hash != block0.hash {
-                return Err(FollowError::GenesisMismatch { local: local.hash, remote: block0.hash });
+                return Err(FollowError::GenesisMismatch {
+                    local: local.hash,
+                    remote: block0.hash,
+                });
             }
             return Ok(());
         }
@@ -146,7 +172,11 @@ impl Follower {
     }
 
     async fn fetch(&self, number: u64) -> Result<Option<Block>, FollowError> {
-        Ok(self.provider.get_block_by_number(BlockNumberOrTag::Number(number)).full().await?)
+        Ok(self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Number(number))
+            .full()
+            .await?)
     }
 
     /// Follows the chain until `until` is verified (forever without it) or a mismatch.
@@ -156,10 +186,17 @@ impl Follower {
         let mut last_report = (Instant::now(), 0u64, 0u64);
         loop {
             let head = self.store.head().ok_or(StateError::NotBootstrapped)?;
-            self.metrics.verified_head.store(head.number, Ordering::Relaxed);
+            self.metrics
+                .verified_head
+                .store(head.number, Ordering::Relaxed);
             if let Some(until) = self.config.until.filter(|&until| head.number >= until) {
                 stats.elapsed = started.elapsed();
-                return Ok((Outcome::Reached { head: head.number.min(until) }, stats));
+                return Ok((
+                    Outcome::Reached {
+                        head: head.number.min(until),
+                    },
+                    stats,
+                ));
             }
             let chain_head = self.provider.get_block_number().await?;
             self.metrics.chain_head.store(chain_head, Ordering::Relaxed);
@@ -186,7 +223,11 @@ impl Follower {
                 continue;
             };
             if block.header.number != number {
-                return Err(BlockCheckError::WrongNumber { asked: number, got: block.header.number }.into());
+                return Err(BlockCheckError::WrongNumber {
+                    asked: number,
+                    got: block.header.number,
+                }
+                .into());
             }
             let input = checked_input(block)?;
             if input.header.parent_hash != head.hash {
@@ -206,18 +247,30 @@ impl Follower {
                     stats.blocks += 1;
                     stats.gas += executed.gas_used;
                     self.metrics.blocks_verified.fetch_add(1, Ordering::Relaxed);
-                    self.metrics.gas_verified.fetch_add(executed.gas_used, Ordering::Relaxed);
+                    self.metrics
+                        .gas_verified
+                        .fetch_add(executed.gas_used, Ordering::Relaxed);
                     self.metrics.verified_head.store(number, Ordering::Relaxed);
                 }
                 Verdict::Mismatch { claimed, computed } => {
-                    self.metrics.state_root_mismatches.fetch_add(1, Ordering::Relaxed);
+                    self.metrics
+                        .state_root_mismatches
+                        .fetch_add(1, Ordering::Relaxed);
                     error!(
                         block = number, hash = %input.hash, %claimed, %computed,
                         "STATE ROOT MISMATCH: the endpoint claims a root re-execution does not \
                          produce; refusing to verify this block or any after it"
                     );
                     stats.elapsed = started.elapsed();
-                    return Ok((Outcome::Mismatch { number, hash: input.hash, claimed, computed }, stats));
+                    return Ok((
+                        Outcome::Mismatch {
+                            number,
+                            hash: input.hash,
+                            claimed,
+                            computed,
+                        },
+                        stats,
+                    ));
                 }
             }
         }
@@ -227,15 +280,25 @@ impl Follower {
     async fn handle_reorg(&self, local_head: u64) -> Result<(), FollowError> {
         let mut number = local_head;
         loop {
-            let local = self.store.header(number)?.ok_or(FollowError::ReorgTooDeep(number))?;
-            let remote = self.fetch(number).await?.ok_or(FollowError::MissingBlock(number))?;
+            let local = self
+                .store
+                .header(number)?
+                .ok_or(FollowError::ReorgTooDeep(number))?;
+            let remote = self
+                .fetch(number)
+                .await?
+                .ok_or(FollowError::MissingBlock(number))?;
             let remote = checked_input(remote)?;
             if remote.hash == local.hash {
                 break;
             }
             number = number.checked_sub(1).ok_or(FollowError::ReorgTooDeep(0))?;
         }
-        warn!(from = local_head, to = number, "reorg: rolling local state back to the fork point");
+        warn!(
+            from = local_head,
+            to = number,
+            "reorg: rolling local state back to the fork point"
+        );
         self.store.rollback_to(number)?;
         self.metrics.reorgs.fetch_add(1, Ordering::Relaxed);
         Ok(())
@@ -248,13 +311,20 @@ pub fn checked_input(block: Block) -> Result<BlockInput, BlockCheckError> {
     let header = block.header.inner;
     let computed = header.hash_slow();
     if computed != block.header.hash {
-        return Err(BlockCheckError::HeaderHash { number, claimed: block.header.hash, computed });
+        return Err(BlockCheckError::HeaderHash {
+            number,
+            claimed: block.header.hash,
+            computed,
+        });
     }
     if header.ommers_hash != EMPTY_OMMER_ROOT_HASH || !block.uncles.is_empty() {
         return Err(BlockCheckError::Ommers { number });
     }
     let transactions = block.transactions.into_transactions_vec();
-    let envelopes: Vec<TxEnvelope> = transactions.into_iter().map(|tx| tx.inner.into_inner()).collect();
+    let envelopes: Vec<TxEnvelope> = transactions
+        .into_iter()
+        .map(|tx| tx.inner.into_inner())
+        .collect();
     if envelopes.len() != 0 || header.transactions_root != alloy_trie::EMPTY_ROOT_HASH {
         let root = calculate_transaction_root(&envelopes);
         if root != header.transactions_root {
@@ -275,22 +345,33 @@ pub fn checked_input(block: Block) -> Result<BlockInput, BlockCheckError> {
         .enumerate()
         .map(|(index, tx)| {
             // Senders come from the signatures, never from the endpoint's `from` field.
-            let signer = tx.recover_signer().map_err(|e| BlockCheckError::Signature {
-                number,
-                index,
-                reason: e.to_string(),
-            })?;
+            let signer = tx
+                .recover_signer()
+                .map_err(|e| BlockCheckError::Signature {
+                    number,
+                    index,
+                    reason: e.to_string(),
+                })?;
             Ok(Recovered::new_unchecked(tx, signer))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(BlockInput { hash: computed, header, transactions, withdrawals: block.withdrawals })
+    Ok(BlockInput {
+        hash: computed,
+        header,
+        transactions,
+        withdrawals: block.withdrawals,
+    })
 }
 
 fn block_rlp(input: &BlockInput) -> Vec<u8> {
     let block = alloy_consensus::Block {
         header: input.header.clone(),
         body: alloy_consensus::BlockBody {
-            transactions: input.transactions.iter().map(|tx| tx.inner().clone()).collect::<Vec<TxEnvelope>>(),
+            transactions: input
+                .transactions
+                .iter()
+                .map(|tx| tx.inner().clone())
+                .collect::<Vec<TxEnvelope>>(),
             ommers: Vec::new(),
             withdrawals: input.withdrawals.clone(),
         },

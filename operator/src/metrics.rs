@@ -23,16 +23,27 @@ impl Metrics {
     /// The metrics in the Prometheus text exposition format.
     pub fn render_prometheus(&self) -> String {
         let counters = [
-            ("surety_blocks_verified_total", "counter", &self.blocks_verified),
+            (
+                "surety_blocks_verified_total",
+                "counter",
+                &self.blocks_verified,
+            ),
             ("surety_gas_verified_total", "counter", &self.gas_verified),
-            ("surety_state_root_mismatches_total", "counter", &self.state_root_mismatches),
+            (
+                "surety_state_root_mismatches_total",
+                "counter",
+                &self.state_root_mismatches,
+            ),
             ("surety_reorgs_total", "counter", &self.reorgs),
             ("surety_verified_head", "gauge", &self.verified_head),
             ("surety_chain_head", "gauge", &self.chain_head),
         ];
         let mut out = String::new();
         for (name, kind, value) in counters {
-            out.push_str(&format!("# TYPE {name} {kind}\n{name} {}\n", value.load(Ordering::Relaxed)));
+            out.push_str(&format!(
+                "# TYPE {name} {kind}\n{name} {}\n",
+                value.load(Ordering::Relaxed)
+            ));
         }
         out
     }
