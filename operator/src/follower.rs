@@ -325,15 +325,13 @@ pub fn checked_input(block: Block) -> Result<BlockInput, BlockCheckError> {
         .into_iter()
         .map(|tx| tx.inner.into_inner())
         .collect();
-    if envelopes.len() != 0 || header.transactions_root != alloy_trie::EMPTY_ROOT_HASH {
-        let root = calculate_transaction_root(&envelopes);
-        if root != header.transactions_root {
-            return Err(BlockCheckError::TransactionsRoot {
-                number,
-                claimed: header.transactions_root,
-                computed: root,
-            });
-        }
+    let root = calculate_transaction_root(&envelopes);
+    if root != header.transactions_root {
+        return Err(BlockCheckError::TransactionsRoot {
+            number,
+            claimed: header.transactions_root,
+            computed: root,
+        });
     }
     match (&block.withdrawals, header.withdrawals_root) {
         (Some(w), Some(root)) if calculate_withdrawals_root(w) == root => {}

@@ -84,7 +84,7 @@ pub(crate) fn update<S: NodeStore>(
 /// Computes the root of a trie holding exactly `leaves` (sorted or not) without a store.
 pub(crate) fn root_of(leaves: impl IntoIterator<Item = (B256, Vec<u8>)>) -> B256 {
     let mut leaves: Vec<_> = leaves.into_iter().collect();
-    leaves.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    leaves.sort_unstable_by_key(|leaf| leaf.0);
     let mut builder = alloy_trie::HashBuilder::default();
     for (key, value) in &leaves {
         builder.add_leaf(Nibbles::unpack(key), value);
