@@ -22,21 +22,19 @@
 
 mod contracts;
 pub mod precompiles;
+mod report;
+mod tx;
 
-use std::{collections::BTreeMap, time::Duration};
+use std::time::Duration;
 
 use alloy::{
-    consensus::{
-        SignableTransaction, TxEip1559, TxEip2930, TxEip7702, TxEnvelope, TxLegacy, TxType,
-    },
+    consensus::TxType,
     eips::{
         BlockId, BlockNumberOrTag,
         eip1559::{BaseFeeParams, calc_next_block_base_fee},
-        eip2718::Encodable2718,
-        eip2930::{AccessList, AccessListItem},
-        eip7702::{Authorization, SignedAuthorization},
+        eip7702::Authorization,
     },
-    primitives::{Address, B256, Bytes, TxKind, U256},
+    primitives::{Address, B256, TxKind, U256},
     providers::Provider,
     signers::{SignerSync, local::PrivateKeySigner},
     sol_types::{SolCall, SolConstructor, SolEvent},
@@ -49,6 +47,8 @@ use rand::{
 };
 use tokio::{sync::watch, task::JoinHandle};
 
+pub use self::report::{Action, BlockReport, RunReport, TxTypeCounts};
+use self::tx::{ACCESS_LIST_GAS, Envelope, Plan, sign};
 use self::{
     contracts::{Child, Factory, Token, Workbench},
     precompiles::Precompile,
@@ -165,109 +165,6 @@ impl Mix {
     }
 }
 
-/// What a generated transaction does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Action {
-    /// Value transfer.
-    Transfer,
-    /// ERC-20 deployment (CREATE transaction).
-    TokenDeploy,
-    /// ERC-20 `transfer`.
-    TokenTransfer,
-    /// CREATE transaction deploying a small contract.
-    Create,
-    /// Factory `create` (CREATE from a contract).
-    FactoryCreate,
-    /// Factory `create2`.
-    FactoryCreate2,
-    /// Factory create-then-selfdestruct in one transaction.
-    CreateAndDestroy,
-    /// Storage fill.
-    StorageFill,
-    /// Storage clear.
-    StorageClear,
-    /// Keccak loop.
-    Compute,
-    /// Explicit revert.
-    Revert,
-    /// Out of gas.
-    OutOfGas,
-    /// Logs.
-    Logs,
-    /// Precompile call.
-    Precompile,
-    /// EIP-7702 set-code transaction.
-    Delegation,
-    /// Deployment of the workload's own contracts (first block only).
-    Setup,
-}
-
-/// Counts of mined transactions per EIP-2718 type.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TxTypeCounts {
-    /// Type 0.
-    pub legacy: usize,
-    /// Type 1.
-    pub eip2930: usize,
-    /// Type 2.
-    pub eip1559: usize,
-    /// Type 4.
-    pub eip7702: usize,
-}
-
-/// What happened in one mined block, read back from its receipts.
-#[derive(Debug, Clone, Default)]
-pub struct BlockReport {
-    /// Block number.
-    pub number: u64,
-    /// Block hash.
-    pub hash: B256,
-    /// Transactions submitted (all of them are in the block).
-    pub sent: usize,
-    /// Receipts with status 1.
-    pub succeeded: usize,
-    /// Receipts with status 0 (reverts and out-of-gas).
-    pub reverted: usize,
-    /// Gas used by the block.
-    pub gas_used: u64,
-    /// Top-level contract creations (receipts with a contract address).
-    pub contracts_created: usize,
-    /// Contracts created by the factory (its `Created` events).
-    pub factory_creations: usize,
-    /// Logs emitted.
-    pub logs: usize,
-    /// EIP-7702 authorizations carried.
-    pub authorizations: usize,
-    /// Mined transactions by type.
-    pub tx_types: TxTypeCounts,
-    /// Submitted transactions by intent.
-    pub actions: BTreeMap<Action, usize>,
-}
-
-/// Reports of consecutive blocks.
-#[derive(Debug, Clone, Default)]
-pub struct RunReport {
-    /// One report per mined block, in order.
-    pub blocks: Vec<BlockReport>,
-}
-
-impl RunReport {
-    /// Sum of `f` over the blocks.
-    pub fn total(&self, f: impl Fn(&BlockReport) -> usize) -> usize {
-        self.blocks.iter().map(f).sum()
-    }
-
-    /// Total gas used.
-    pub fn gas_used(&self) -> u64 {
-        self.blocks.iter().map(|b| b.gas_used).sum()
-    }
-
-    /// Number of transactions submitted with `action`.
-    pub fn actions(&self, action: Action) -> usize {
-        self.total(|b| b.actions.get(&action).copied().unwrap_or_default())
-    }
-}
-
 /// Workload parameters.
 #[derive(Debug, Clone)]
 pub struct WorkloadConfig {
@@ -342,45 +239,6 @@ struct AuthorityState {
     nonce: u64,
 }
 
-/// Which transaction envelope to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Envelope {
-    Legacy,
-    Eip2930,
-    Eip1559,
-}
-
-/// A transaction before fees, nonce and signature.
-#[derive(Debug)]
-struct Plan {
-    action: Action,
-    sender: usize,
-    to: TxKind,
-    input: Bytes,
-    value: U256,
-    gas: u64,
-    envelope: Envelope,
-    authorizations: Vec<SignedAuthorization>,
-    /// Initial balance of the owner, for token deployments.
-    token_supply: U256,
-}
-
-impl Plan {
-    fn new(action: Action, sender: usize, to: TxKind, input: Vec<u8>, gas: u64) -> Self {
-        Self {
-            action,
-            sender,
-            to,
-            input: input.into(),
-            value: U256::ZERO,
-            gas,
-            envelope: Envelope::Eip1559,
-            authorizations: Vec::new(),
-            token_supply: U256::ZERO,
-        }
-    }
-}
-
 /// The workload generator. See the module docs.
 #[derive(Debug)]
 pub struct Workload {
@@ -431,7 +289,8 @@ impl Workload {
     }
 
     /// Submit one block of traffic, mine it and report on it. The first call first mines a setup
-    /// block that deploys the workload's contracts.
+    /// block that deploys the workload's contracts; so does the call after an error, which
+    /// resynchronises nonces from the chain.
     pub async fn next_block<P: Provider>(
         &mut self,
         provider: &P,
@@ -444,7 +303,11 @@ impl Workload {
             Ok(plans) => self.submit_and_mine(provider, &mut chain, plans).await,
             Err(e) => Err(e),
         };
-        self.chain = Some(chain);
+        // After an error the local nonces may be ahead of the chain: the next call starts over
+        // from the chain (and deploys fresh contracts).
+        if result.is_ok() {
+            self.chain = Some(chain);
+        }
         result
     }
 
@@ -594,6 +457,10 @@ impl Workload {
                     None => self.plan_transfer(),
                 },
             };
+            let mut plan = plan;
+            if plan.envelope == Envelope::Eip2930 {
+                plan.gas += ACCESS_LIST_GAS;
+            }
             if gas + plan.gas > gas_limit {
                 break;
             }
@@ -1101,108 +968,6 @@ fn next_base_fee(gas_used: u64, gas_limit: u64, base_fee: Option<u64>) -> u64 {
     base_fee.map_or(0, |fee| {
         calc_next_block_base_fee(gas_used, gas_limit, fee, BaseFeeParams::ethereum())
     })
-}
-
-/// Sign `plan` as its envelope type; returns the EIP-2718 encoding and the transaction hash.
-fn sign(
-    signer: &PrivateKeySigner,
-    chain_id: u64,
-    nonce: u64,
-    tip: u128,
-    max_fee: u128,
-    plan: &Plan,
-    rng: &mut StdRng,
-) -> Result<(Bytes, B256), WorkloadError> {
-    fn finish<T>(signer: &PrivateKeySigner, tx: T) -> Result<TxEnvelope, WorkloadError>
-    where
-        T: SignableTransaction<alloy::primitives::Signature>,
-        TxEnvelope: From<alloy::consensus::Signed<T>>,
-    {
-        let signature = signer.sign_hash_sync(&tx.signature_hash())?;
-        Ok(tx.into_signed(signature).into())
-    }
-    let input = plan.input.clone();
-    let envelope = if !plan.authorizations.is_empty() {
-        // Delegation plans always call the first authority.
-        let to = plan.to.to().copied().unwrap_or_default();
-        finish(
-            signer,
-            TxEip7702 {
-                chain_id,
-                nonce,
-                gas_limit: plan.gas,
-                max_fee_per_gas: max_fee,
-                max_priority_fee_per_gas: tip,
-                to,
-                value: plan.value,
-                access_list: AccessList::default(),
-                authorization_list: plan.authorizations.clone(),
-                input,
-            },
-        )?
-    } else {
-        match plan.envelope {
-            Envelope::Legacy => finish(
-                signer,
-                TxLegacy {
-                    chain_id: Some(chain_id),
-                    nonce,
-                    gas_price: max_fee,
-                    gas_limit: plan.gas,
-                    to: plan.to,
-                    value: plan.value,
-                    input,
-                },
-            )?,
-            Envelope::Eip2930 => {
-                let access_list = access_list(plan.to, rng);
-                finish(
-                    signer,
-                    TxEip2930 {
-                        chain_id,
-                        nonce,
-                        gas_price: max_fee,
-                        gas_limit: plan.gas + 10_000,
-                        to: plan.to,
-                        value: plan.value,
-                        access_list,
-                        input,
-                    },
-                )?
-            }
-            Envelope::Eip1559 => finish(
-                signer,
-                TxEip1559 {
-                    chain_id,
-                    nonce,
-                    gas_limit: plan.gas,
-                    max_fee_per_gas: max_fee,
-                    max_priority_fee_per_gas: tip,
-                    to: plan.to,
-                    value: plan.value,
-                    access_list: AccessList::default(),
-                    input,
-                },
-            )?,
-        }
-    };
-    let hash = *envelope.tx_hash();
-    Ok((envelope.encoded_2718().into(), hash))
-}
-
-/// An access list naming the callee with a few of its low storage slots (the Workbench's hot
-/// range), or empty for creations.
-fn access_list(to: TxKind, rng: &mut StdRng) -> AccessList {
-    let TxKind::Call(address) = to else {
-        return AccessList::default();
-    };
-    let storage_keys = (0..rng.gen_range(0..4))
-        .map(|_| B256::from(U256::from(rng.gen_range(0..64u64))))
-        .collect();
-    AccessList(vec![AccessListItem {
-        address,
-        storage_keys,
-    }])
 }
 
 /// A workload running in the background (see [`Workload::spawn`]); aborted on drop.
