@@ -74,6 +74,8 @@ pub enum FollowError {
     State(#[from] StateError),
     #[error("reorg deeper than the local chain (fork below block {0})")]
     ReorgTooDeep(u64),
+    #[error("invalid L2 RPC URL {0}")]
+    Url(String),
     #[error("local genesis hash {local} differs from the endpoint's {remote}")]
     GenesisMismatch { local: B256, remote: B256 },
 }
@@ -303,6 +305,12 @@ impl Follower {
         self.metrics.reorgs.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
+}
+
+/// A JSON-RPC provider for `url` (HTTP).
+pub fn connect_http(url: &str) -> Result<RootProvider, FollowError> {
+    let parsed = url.parse().map_err(|_| FollowError::Url(url.to_owned()))?;
+    Ok(RootProvider::new_http(parsed))
 }
 
 /// Checks a block from the endpoint against its own commitments and recovers its senders.

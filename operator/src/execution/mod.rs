@@ -5,6 +5,7 @@
 
 mod hardforks;
 
+pub use alloy_hardforks::EthereumHardfork;
 pub use hardforks::ForkSchedule;
 
 use alloy_consensus::{Header, TxEnvelope, transaction::Recovered};
@@ -14,7 +15,6 @@ use alloy_evm::{
     block::{BlockExecutionError, BlockExecutor, StateChangeSource},
     eth::{EthBlockExecutionCtx, EthBlockExecutor, receipt_builder::AlloyReceiptBuilder},
 };
-use alloy_hardforks::EthereumHardfork;
 use alloy_primitives::{Address, B256, U256};
 use alloy_trie::KECCAK_EMPTY;
 use revm::{

@@ -3,16 +3,20 @@
 use clap::Subcommand;
 
 mod slashing_protection;
+mod verify;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum OperatorCommand {
     /// Export or import the signing history (slashing protection).
     #[command(subcommand)]
     SlashingProtection(slashing_protection::Command),
+    /// Follow a rollup over JSON-RPC, re-execute every block and check its state root.
+    Verify(verify::Args),
 }
 
 pub(crate) fn run(command: OperatorCommand) -> eyre::Result<()> {
     match command {
         OperatorCommand::SlashingProtection(command) => slashing_protection::run(command),
+        OperatorCommand::Verify(args) => verify::run(args),
     }
 }

@@ -1,0 +1,95 @@
+//! `surety operator verify`: follow a rollup, re-execute every block, compare state roots.
+
+use eyre::{WrapErr, eyre};
+use std::{path::PathBuf, sync::Arc, time::Duration};
+use surety_operator::{
+    execution::{EthereumHardfork, EthereumRules, ExecutionKind},
+    follower::{Follower, FollowerConfig, Outcome, connect_http},
+    genesis::GenesisFile,
+    metrics::Metrics,
+    state::StateStore,
+};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// JSON-RPC endpoint of the rollup (L2).
+    #[arg(long)]
+    l2_rpc: String,
+    /// The rollup's geth-style genesis file (as given to anvil's `--init`).
+    #[arg(long)]
+    genesis: PathBuf,
+    /// Directory of the operator's state database (created if missing; resumes if present).
+    #[arg(long)]
+    datadir: PathBuf,
+    /// Stay this many blocks behind the endpoint's head.
+    #[arg(long, default_value_t = 0)]
+    confirmations: u64,
+    /// Stop after verifying this block; exit 0 only if every block up to it matched.
+    #[arg(long)]
+    until: Option<u64>,
+    /// The rollup's hardfork (Ethereum rules, every fork up to it active from genesis).
+    #[arg(long, default_value = "prague")]
+    hardfork: String,
+}
+
+pub(crate) fn run(args: Args) -> eyre::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(verify(args))
+}
+
+async fn verify(args: Args) -> eyre::Result<()> {
+    let genesis = GenesisFile::load(&args.genesis)?;
+    let hardfork: EthereumHardfork = args
+        .hardfork
+        .parse()
+        .map_err(|_| eyre!("unknown hardfork `{}`", args.hardfork))?;
+    std::fs::create_dir_all(&args.datadir)
+        .wrap_err_with(|| format!("creating {}", args.datadir.display()))?;
+    let store = Arc::new(StateStore::open(args.datadir.join("state.redb"))?);
+    let kind = ExecutionKind::Ethereum(EthereumRules::new(genesis.chain_id(), hardfork));
+    let config = FollowerConfig {
+        confirmations: args.confirmations,
+        until: args.until,
+        poll_interval: Duration::from_millis(250),
+        ..FollowerConfig::default()
+    };
+    let metrics = Arc::new(Metrics::default());
+    let follower = Follower::new(
+        connect_http(&args.l2_rpc)?,
+        store.clone(),
+        kind,
+        metrics,
+        config,
+    );
+    follower.bootstrap(&genesis).await?;
+    if let Some(head) = store.head() {
+        tracing::info!(head = head.number, root = %head.state_root, "resuming from the verified head");
+    }
+    let (outcome, stats) = follower.run().await?;
+    let secs = stats.elapsed.as_secs_f64().max(1e-9);
+    println!(
+        "verified {} blocks, {:.1} Mgas in {:.1}s ({:.1} blocks/s, {:.1} Mgas/s)",
+        stats.blocks,
+        stats.gas as f64 / 1e6,
+        secs,
+        stats.blocks as f64 / secs,
+        stats.gas as f64 / 1e6 / secs
+    );
+    match outcome {
+        Outcome::Reached { head } => {
+            println!("every block up to {head} matched its state root");
+            Ok(())
+        }
+        Outcome::Mismatch {
+            number,
+            hash,
+            claimed,
+            computed,
+        } => Err(eyre!(
+            "state root mismatch at block {number} ({hash}): header claims {claimed}, \
+             re-execution computed {computed}"
+        )),
+    }
+}
