@@ -7,6 +7,7 @@
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+mod keys;
 mod operator;
 
 /// Surety: economic finality for rollups, secured by restaked EigenLayer operators.
@@ -23,6 +24,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Create, import and list BLS signing keys (EIP-2335 keystores).
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Operator node and tools.
     #[command(subcommand)]
     Operator(operator::OperatorCommand),
@@ -35,6 +39,7 @@ fn main() -> eyre::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match cli.command {
+        Command::Keys(command) => keys::run(command),
         Command::Operator(command) => operator::run(command),
     }
 }
