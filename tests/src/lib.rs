@@ -6,4 +6,5 @@
 pub mod anvil;
 pub mod genesis;
 pub mod l2;
+pub mod proxy;
 pub mod workload;
