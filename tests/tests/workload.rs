@@ -193,3 +193,39 @@ async fn every_precompile_input_is_valid() {
         }
     }
 }
+
+#[tokio::test]
+async fn resync_after_a_rewind_builds_a_competing_branch() {
+    let l2 = L2::start(907, 8).unwrap();
+    let provider = l2.provider();
+    let mut workload = l2.workload(5);
+    workload.run(&provider, 2).await.unwrap();
+    let fork_point = provider.get_block_number().await.unwrap();
+    let snapshot: alloy::primitives::U256 = provider
+        .raw_request("evm_snapshot".into(), ())
+        .await
+        .unwrap();
+    let old = workload.run(&provider, 2).await.unwrap();
+    let reverted: bool = provider
+        .raw_request("evm_revert".into(), (snapshot,))
+        .await
+        .unwrap();
+    assert!(reverted);
+    assert_eq!(provider.get_block_number().await.unwrap(), fork_point);
+
+    workload.resync();
+    let new = workload.run(&provider, 3).await.unwrap();
+    // The setup block (contracts redeployed) takes fork_point + 1; traffic follows.
+    assert_eq!(new.blocks[0].number, fork_point + 2);
+    let replaced = provider
+        .get_block_by_number((fork_point + 1).into())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(old.blocks[0].number, fork_point + 1);
+    assert_ne!(
+        replaced.header.hash, old.blocks[0].hash,
+        "a competing block at the same height"
+    );
+    assert_eq!(new.total(|b| b.sent), 3 * 40);
+}

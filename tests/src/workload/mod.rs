@@ -343,6 +343,13 @@ impl Workload {
         }
     }
 
+    /// Forget what the generator knows about the chain, so the next block starts over from the
+    /// chain's state (nonces, head; contracts redeployed). Call it after rewinding the chain, e.g.
+    /// `evm_revert` to build a competing branch in a reorg test.
+    pub fn resync(&mut self) {
+        self.chain = None;
+    }
+
     /// The deployed Workbench (storage/logs/precompiles/7702 delegate), once set up.
     pub fn workbench(&self) -> Option<Address> {
         self.chain.as_ref().map(|c| c.workbench)
