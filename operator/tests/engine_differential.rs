@@ -1,4 +1,4 @@
-//! Differential test: anvil is the L2; the engine re-executes every block and must compute
+//! Differential tests: anvil is the L2; the engine re-executes every block and must compute
 //! exactly anvil's state root from block 1 on.
 
 mod engine_support;
@@ -58,6 +58,40 @@ async fn every_root_matches_anvil() {
         );
     }
     // The incrementally maintained root equals a from-scratch recomputation.
+    assert_eq!(
+        store.full_state_root().unwrap(),
+        store.head().unwrap().state_root
+    );
+}
+
+/// The testkit's workload generator (every transaction type, CREATE/CREATE2, self-destruct,
+/// storage fill/clear, reverts, out-of-gas, logs, all precompiles, EIP-7702) for 300 blocks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_root_matches_anvil_under_the_workload() {
+    let l2 = surety_testkit::l2::L2::start(CHAIN_ID, 16).unwrap();
+    let config =
+        surety_testkit::workload::WorkloadConfig::new(l2.genesis.keys.clone()).txs_per_block(12);
+    let mut workload = surety_testkit::workload::Workload::new(7, config);
+    workload.run(&l2.provider(), 300).await.unwrap();
+    let head = l2.provider().get_block_number().await.unwrap();
+    assert!(head >= 300);
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(StateStore::open(dir.path().join("state.redb")).unwrap());
+    let kind = ExecutionKind::Ethereum(EthereumRules::new(CHAIN_ID, EthereumHardfork::Prague));
+    let config = FollowerConfig {
+        until: Some(head),
+        ..FollowerConfig::default()
+    };
+    let metrics = Arc::new(Metrics::default());
+    let follower = Follower::new(l2.provider(), store.clone(), kind, metrics, config);
+    follower
+        .bootstrap(&GenesisFile::load(l2.file.path()).unwrap())
+        .await
+        .unwrap();
+    let (outcome, stats) = follower.run().await.unwrap();
+    assert_eq!(outcome, Outcome::Reached { head });
+    assert_eq!(stats.blocks, head);
     assert_eq!(
         store.full_state_root().unwrap(),
         store.head().unwrap().state_root

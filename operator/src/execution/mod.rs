@@ -8,10 +8,10 @@ mod hardforks;
 pub use alloy_hardforks::EthereumHardfork;
 pub use hardforks::ForkSchedule;
 
-use alloy_consensus::{Header, TxEnvelope, transaction::Recovered};
+use alloy_consensus::{Header, Transaction, TxEnvelope, transaction::Recovered};
 use alloy_eips::{eip4895::Withdrawals, eip7840::BlobParams};
 use alloy_evm::{
-    EthEvmFactory, EvmEnv, EvmFactory,
+    EthEvmFactory, Evm, EvmEnv, EvmFactory,
     block::{BlockExecutionError, BlockExecutor, StateChangeSource},
     eth::{EthBlockExecutionCtx, EthBlockExecutor, receipt_builder::AlloyReceiptBuilder},
 };
@@ -20,9 +20,11 @@ use alloy_trie::KECCAK_EMPTY;
 use revm::{
     context::{BlockEnv, CfgEnv},
     context_interface::block::BlobExcessGasAndPrice,
-    database::{DatabaseRef, State, states::bundle_state::BundleRetention},
+    database::{
+        AccountStatus, Database, DatabaseRef, State, states::bundle_state::BundleRetention,
+    },
     primitives::hardfork::SpecId,
-    state::EvmState,
+    state::{AccountInfo, EvmState},
 };
 use std::{
     borrow::Cow,
@@ -83,9 +85,15 @@ pub struct EthereumRules {
     /// Keep every account a transaction loaded and left empty as an existing empty account,
     /// instead of leaving it absent (EIP-161). Anvil's in-memory database caches each account a
     /// transaction reads — even one that does not exist — and its state root covers that cache,
-    /// so e.g. a zero-value call to a precompile adds an empty account to anvil's state. Anvil's
+    /// so e.g. a zero-value call to a precompile adds an empty account to anvil's state, and so
+    /// does a contract created and self-destructed in one transaction (EIP-6780). Anvil's
     /// system calls do not leave such accounts. A re-executor of an anvil chain must do the same.
     pub keep_loaded_empty_accounts: bool,
+    /// Grant EIP-7702's existing-authority refund (12,500 gas) for every valid authorization,
+    /// also when the authority does not exist yet. The EIP grants it only for existing accounts;
+    /// anvil 1.7.1 grants it always (a fresh authority's delegation costs 36,800 gas there, not
+    /// 46,000), so its blocks only re-execute to the same gas with this rule on.
+    pub authorities_always_exist: bool,
 }
 
 impl EthereumRules {
@@ -101,6 +109,7 @@ impl EthereumRules {
             schedule: ForkSchedule::new(hardfork),
             tx_gas_limit_cap: false,
             keep_loaded_empty_accounts: true,
+            authorities_always_exist: true,
         }
     }
 
@@ -203,6 +212,7 @@ fn execute_ethereum(
                 let mut loaded = loaded_empty.lock().unwrap_or_else(PoisonError::into_inner);
                 for (address, account) in state.iter() {
                     if account.is_selfdestructed() {
+                        loaded.push((*address, None));
                         continue;
                     }
                     if account.is_empty() {
@@ -213,9 +223,21 @@ fn execute_ethereum(
             }
         })));
     }
+    let block_error = |source| ExecutionError::Block { number, source };
+    executor
+        .apply_pre_execution_changes()
+        .map_err(block_error)?;
+    for tx in &block.transactions {
+        if rules.authorities_always_exist {
+            materialise_authorities(executor.evm_mut().db_mut(), tx, rules.chain_id)?;
+        }
+        executor
+            .execute_transaction(tx.as_recovered_ref())
+            .map_err(block_error)?;
+    }
     let result = executor
-        .execute_block(block.transactions.iter().map(Recovered::as_recovered_ref))
-        .map_err(|source| ExecutionError::Block { number, source })?;
+        .apply_post_execution_changes()
+        .map_err(block_error)?;
     if result.gas_used != header.gas_used {
         return Err(ExecutionError::GasUsed {
             number,
@@ -238,6 +260,34 @@ fn execute_ethereum(
         changes,
         gas_used: result.gas_used,
     })
+}
+
+/// Makes every authority of a valid-looking EIP-7702 authorization that does not exist (and was
+/// not changed earlier in the block) an existing empty account for the EVM, so that revm grants
+/// the refund anvil grants. The authorization still sets its nonce to 1, so the account exists
+/// afterwards either way; invalid authorizations are skipped by revm as before.
+fn materialise_authorities<DB: Database<Error = StateError>>(
+    db: &mut State<DB>,
+    tx: &Recovered<TxEnvelope>,
+    chain_id: u64,
+) -> Result<(), StateError> {
+    let Some(authorizations) = tx.authorization_list() else {
+        return Ok(());
+    };
+    for authorization in authorizations {
+        let chain = authorization.chain_id;
+        if !(chain.is_zero() || chain == U256::from(chain_id)) || authorization.nonce != 0 {
+            continue;
+        }
+        let Ok(authority) = authorization.recover_authority() else {
+            continue;
+        };
+        let account = db.load_cache_account(authority)?;
+        if account.status == AccountStatus::LoadedNotExisting {
+            db.insert_account(authority, AccountInfo::default());
+        }
+    }
+    Ok(())
 }
 
 /// Makes `address` an existing empty account at the end of the block unless it exists already.
