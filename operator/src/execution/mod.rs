@@ -20,9 +20,7 @@ use alloy_trie::KECCAK_EMPTY;
 use revm::{
     context::{BlockEnv, CfgEnv},
     context_interface::block::BlobExcessGasAndPrice,
-    database::{
-        AccountStatus, Database, DatabaseRef, State, states::bundle_state::BundleRetention,
-    },
+    database::{AccountStatus, Database, State, states::bundle_state::BundleRetention},
     primitives::hardfork::SpecId,
     state::{AccountInfo, EvmState},
 };
@@ -31,7 +29,7 @@ use std::{
     sync::{Arc, Mutex, PoisonError},
 };
 
-use crate::state::{AccountChange, AccountState, StateChanges, StateError, StateReader};
+use crate::state::{AccountChange, AccountState, StateChanges, StateError, StateSource};
 
 /// A block whose header hash, parent link and transaction root were checked, with its senders
 /// recovered locally (never taken from the endpoint).
@@ -153,9 +151,9 @@ impl EthereumRules {
 
 impl ExecutionKind {
     /// Executes `block` on top of `state` (the state after its parent) and returns its changes.
-    pub fn execute(
+    pub fn execute<S: StateSource>(
         &self,
-        state: StateReader,
+        state: S,
         block: &BlockInput,
     ) -> Result<ExecutedBlock, ExecutionError> {
         match self {
@@ -178,9 +176,9 @@ impl ExecutionKind {
     }
 }
 
-fn execute_ethereum(
+fn execute_ethereum<S: StateSource>(
     rules: &EthereumRules,
-    state: StateReader,
+    state: S,
     block: &BlockInput,
 ) -> Result<ExecutedBlock, ExecutionError> {
     let header = &block.header;
@@ -293,7 +291,7 @@ fn materialise_authorities<DB: Database<Error = StateError>>(
 /// Makes `address` an existing empty account at the end of the block unless it exists already.
 fn keep_empty_account(
     changes: &mut StateChanges,
-    store: &StateReader,
+    store: &impl StateSource,
     address: Address,
 ) -> Result<(), StateError> {
     let empty = AccountState {
@@ -328,7 +326,7 @@ fn keep_empty_account(
 /// Makes a loaded storage slot an existing (possibly zero) leaf unless it exists already.
 fn keep_zero_slot(
     changes: &mut StateChanges,
-    store: &StateReader,
+    store: &impl StateSource,
     address: Address,
     slot: U256,
 ) -> Result<(), StateError> {

@@ -9,7 +9,8 @@ use revm::{
 };
 
 use super::{
-    ACCOUNTS, AccountRecord, CODE, HEADERS, STORAGE, StateError, db_err, trie, trie_account,
+    ACCOUNTS, AccountRecord, CODE, HEADERS, STORAGE, StateError, StateSource, db_err, trie,
+    trie_account,
 };
 
 /// A consistent snapshot of the committed state (one redb read transaction).
@@ -44,15 +45,6 @@ impl StateReader {
             .transpose()
     }
 
-    /// Whether `slot` of `address` has a stored entry (anvil rules keep zero-valued slots).
-    pub(crate) fn has_slot(&self, address: Address, slot: U256) -> Result<bool, StateError> {
-        Ok(self
-            .storage
-            .get(storage_key(address, slot).as_slice())
-            .map_err(db_err)?
-            .is_some())
-    }
-
     /// The state root recomputed from the flat tables, ignoring the stored trie nodes.
     pub(crate) fn full_state_root(&self) -> Result<B256, StateError> {
         let mut leaves = Vec::new();
@@ -78,6 +70,16 @@ impl StateReader {
             leaves.push((keccak256(address), alloy_rlp::encode(trie_account(&record))));
         }
         Ok(trie::root_of(leaves))
+    }
+}
+
+impl StateSource for StateReader {
+    fn has_slot(&self, address: Address, slot: U256) -> Result<bool, StateError> {
+        Ok(self
+            .storage
+            .get(storage_key(address, slot).as_slice())
+            .map_err(db_err)?
+            .is_some())
     }
 }
 

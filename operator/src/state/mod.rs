@@ -8,9 +8,18 @@
 
 mod db;
 mod journal;
+mod memory;
 pub(crate) mod trie;
 
 pub use db::StateReader;
+pub use memory::MemoryState;
+
+/// The state block execution reads (the state after the parent block): [`StateReader`] over
+/// the store, or [`MemoryState`].
+pub trait StateSource: revm::database::DatabaseRef<Error = StateError> + std::fmt::Debug {
+    /// Whether `slot` of `address` has an entry (anvil's rules keep zero-valued slots).
+    fn has_slot(&self, address: Address, slot: U256) -> Result<bool, StateError>;
+}
 
 use alloy_primitives::{Address, B256, U256, keccak256};
 use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY, Nibbles, TrieAccount};
@@ -551,3 +560,9 @@ fn decode_u64(bytes: &[u8]) -> Option<u64> {
 
 /// The code hash of an account without code, re-exported for callers building changes.
 pub const EMPTY_CODE_HASH: B256 = KECCAK_EMPTY;
+
+impl<T: StateSource> StateSource for &T {
+    fn has_slot(&self, address: Address, slot: U256) -> Result<bool, StateError> {
+        (**self).has_slot(address, slot)
+    }
+}

@@ -1,0 +1,144 @@
+//! Re-execution engine throughput on one generated chain, measured in one run:
+//! - the full engine: execution + incremental state root + one durable redb commit per block,
+//!   exactly what `surety operator verify` does per block (minus the JSON-RPC fetch);
+//! - raw revm: the same execution rules on the same blocks over an in-memory state, no trie and
+//!   no disk — the limit the engine can approach;
+//!
+//! and the ratio. The chain is the testkit's mixed workload on an anvil L2.
+//!
+//! Run: `cargo bench -p surety-operator --bench engine`
+//! (`SURETY_ENGINE_BENCH_BLOCKS`, default 200; `SURETY_ENGINE_BENCH_TXS` per block, default 60).
+
+use std::time::{Duration, Instant};
+
+use alloy::providers::Provider;
+use surety_operator::{
+    execution::{BlockInput, EthereumHardfork, EthereumRules, ExecutionKind},
+    follower::checked_input,
+    genesis::GenesisFile,
+    state::{MemoryState, StateChanges, StateStore, Verdict},
+};
+use surety_testkit::{
+    l2::L2,
+    workload::{Workload, WorkloadConfig},
+};
+
+const CHAIN_ID: u64 = 4_244;
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name).map_or(default, |v| v.parse().expect(name))
+}
+
+struct Figures {
+    elapsed: Duration,
+    gas: u64,
+}
+
+impl Figures {
+    fn print(&self, label: &str, blocks: usize) {
+        let secs = self.elapsed.as_secs_f64();
+        println!(
+            "{label:<58} {:>8.1} blocks/s {:>8.1} Mgas/s  ({secs:.2} s)",
+            blocks as f64 / secs,
+            self.gas as f64 / 1e6 / secs,
+        );
+    }
+}
+
+fn full_engine(kind: &ExecutionKind, genesis: StateChanges, blocks: &[BlockInput]) -> Figures {
+    let dir = tempfile::tempdir().unwrap();
+    let store = StateStore::open(dir.path().join("state.redb")).unwrap();
+    store.bootstrap(blocks[0].hash, genesis).unwrap();
+    let (started, mut gas) = (Instant::now(), 0);
+    for block in &blocks[1..] {
+        let executed = kind.execute(store.reader().unwrap(), block).unwrap();
+        gas += executed.gas_used;
+        let verdict = store
+            .apply_block(
+                block.header.number,
+                block.hash,
+                block.header.state_root,
+                executed.changes,
+                Vec::new,
+            )
+            .unwrap();
+        assert!(
+            matches!(verdict, Verdict::Match(_)),
+            "block {}",
+            block.header.number
+        );
+    }
+    Figures {
+        elapsed: started.elapsed(),
+        gas,
+    }
+}
+
+fn raw_revm(kind: &ExecutionKind, genesis: StateChanges, blocks: &[BlockInput]) -> Figures {
+    let mut state = MemoryState::default();
+    state.apply(0, blocks[0].hash, &genesis);
+    let (started, mut gas) = (Instant::now(), 0);
+    for block in &blocks[1..] {
+        let executed = kind.execute(&state, block).unwrap();
+        gas += executed.gas_used;
+        state.apply(block.header.number, block.hash, &executed.changes);
+    }
+    Figures {
+        elapsed: started.elapsed(),
+        gas,
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` runs this too and must stay quick.
+    let quick = !std::env::args().any(|arg| arg == "--bench");
+    let count = if quick {
+        5
+    } else {
+        env("SURETY_ENGINE_BENCH_BLOCKS", 200)
+    };
+    let txs = env("SURETY_ENGINE_BENCH_TXS", 60) as usize;
+
+    let l2 = L2::start(CHAIN_ID, 64).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let blocks: Vec<BlockInput> = runtime.block_on(async {
+        let provider = l2.provider();
+        let config = WorkloadConfig::new(l2.genesis.keys.clone()).txs_per_block(txs);
+        Workload::new(1, config)
+            .run(&provider, count)
+            .await
+            .unwrap();
+        let head = provider.get_block_number().await.unwrap();
+        let mut blocks = Vec::new();
+        for number in 0..=head {
+            let block = provider
+                .get_block_by_number(number.into())
+                .full()
+                .await
+                .unwrap()
+                .unwrap();
+            blocks.push(checked_input(block).unwrap());
+        }
+        blocks
+    });
+    let genesis = GenesisFile::load(l2.file.path()).unwrap();
+    let kind = ExecutionKind::Ethereum(EthereumRules::new(CHAIN_ID, EthereumHardfork::Prague));
+    let history = kind.has_history_contract();
+    let n = blocks.len() - 1;
+    let tx_count: usize = blocks.iter().map(|b| b.transactions.len()).sum();
+
+    let raw = raw_revm(&kind, genesis.state(history), &blocks);
+    let full = full_engine(&kind, genesis.state(history), &blocks);
+    assert_eq!(raw.gas, full.gas);
+
+    println!(
+        "engine: {n} blocks, {tx_count} transactions, {:.1} Mgas of the mixed workload",
+        full.gas as f64 / 1e6
+    );
+    full.print("full engine (execute + incremental root + redb commit)", n);
+    raw.print("raw revm, same blocks, in-memory state (the limit)", n);
+    println!(
+        "full engine / raw revm: {:.0} %",
+        100.0 * raw.elapsed.as_secs_f64() / full.elapsed.as_secs_f64()
+    );
+}
