@@ -65,16 +65,19 @@ async fn every_root_matches_anvil() {
 }
 
 /// The testkit's workload generator (every transaction type, CREATE/CREATE2, self-destruct,
-/// storage fill/clear, reverts, out-of-gas, logs, all precompiles, EIP-7702) for 300 blocks.
+/// storage fill/clear, reverts, out-of-gas, logs, all precompiles, EIP-7702) for 300 blocks;
+/// the long run sets `SURETY_DIFFERENTIAL_BLOCKS` (e.g. 5000).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_root_matches_anvil_under_the_workload() {
+    let blocks = std::env::var("SURETY_DIFFERENTIAL_BLOCKS")
+        .map_or(300, |v| v.parse().expect("SURETY_DIFFERENTIAL_BLOCKS"));
     let l2 = surety_testkit::l2::L2::start(CHAIN_ID, 16).unwrap();
     let config =
         surety_testkit::workload::WorkloadConfig::new(l2.genesis.keys.clone()).txs_per_block(12);
     let mut workload = surety_testkit::workload::Workload::new(7, config);
-    workload.run(&l2.provider(), 300).await.unwrap();
+    workload.run(&l2.provider(), blocks).await.unwrap();
     let head = l2.provider().get_block_number().await.unwrap();
-    assert!(head >= 300);
+    assert!(head >= blocks);
 
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(StateStore::open(dir.path().join("state.redb")).unwrap());
