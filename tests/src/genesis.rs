@@ -6,7 +6,7 @@
 //! use surety_testkit::genesis::GenesisBuilder;
 //! let genesis = GenesisBuilder::new(901).funded_accounts(64).build();
 //! let file = genesis.write_temp()?;
-//! let anvil = genesis.anvil(&file).no_mining().spawn()?;
+//! let anvil = genesis.anvil(file.path()).no_mining().spawn()?;
 //! # Ok(()) }
 //! ```
 
@@ -210,11 +210,11 @@ impl L2Genesis {
         self.genesis.config.chain_id
     }
 
-    /// An anvil builder for this genesis written at `file`: `--init`, chain id, gas limit and
+    /// An anvil builder for this genesis written at `path`: `--init`, chain id, gas limit and
     /// base fee set; mining mode and the rest left to the caller.
-    pub fn anvil(&self, file: &GenesisFile) -> Anvil {
+    pub fn anvil(&self, path: &Path) -> Anvil {
         let mut anvil = Anvil::new()
-            .genesis(file.path(), self.chain_id())
+            .genesis(path, self.chain_id())
             .gas_limit(self.genesis.gas_limit);
         if let Some(base_fee) = self.genesis.base_fee_per_gas {
             anvil = anvil.base_fee(base_fee);

@@ -42,7 +42,7 @@ impl L2 {
     pub fn from_builder(builder: GenesisBuilder) -> Result<Self, L2Error> {
         let genesis = builder.build();
         let file = genesis.write_temp()?;
-        let anvil = genesis.anvil(&file).no_mining().spawn()?;
+        let anvil = genesis.anvil(file.path()).no_mining().spawn()?;
         Ok(Self {
             genesis,
             file,

@@ -36,7 +36,7 @@ async fn anvil_boots_from_generated_genesis() {
         .base_fee(7_000_000_000)
         .build();
     let file = genesis.write_temp().unwrap();
-    let anvil = genesis.anvil(&file).no_mining().spawn().unwrap();
+    let anvil = genesis.anvil(file.path()).no_mining().spawn().unwrap();
     let provider = ProviderBuilder::new().connect_http(anvil.url());
 
     assert_eq!(provider.get_chain_id().await.unwrap(), 4_242);

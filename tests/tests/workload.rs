@@ -14,7 +14,7 @@ use surety_testkit::{
 async fn fifty_blocks_of_mixed_traffic() {
     let genesis = GenesisBuilder::new(902).funded_accounts(48).build();
     let file = genesis.write_temp().unwrap();
-    let anvil = genesis.anvil(&file).no_mining().spawn().unwrap();
+    let anvil = genesis.anvil(file.path()).no_mining().spawn().unwrap();
     let provider = ProviderBuilder::new().connect_http(anvil.url());
 
     let mut workload = Workload::new(

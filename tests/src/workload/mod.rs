@@ -12,7 +12,7 @@
 //!
 //! let genesis = GenesisBuilder::new(901).funded_accounts(64).build();
 //! let file = genesis.write_temp()?;
-//! let anvil = genesis.anvil(&file).no_mining().spawn()?;
+//! let anvil = genesis.anvil(file.path()).no_mining().spawn()?;
 //! let provider = ProviderBuilder::new().connect_http(anvil.url());
 //! let mut workload = Workload::new(7, WorkloadConfig::new(genesis.keys.clone()));
 //! let report = workload.run(&provider, 300).await?;
