@@ -27,6 +27,7 @@ test: tools
 
 test-contracts: tools
 	cd contracts && forge build --sizes >/dev/null && forge test
+	cd contracts && node script/export-artifacts.js --check
 
 test-rust: tools
 	$(CARGO) test --workspace --all-targets --no-fail-fast
@@ -46,6 +47,6 @@ bench: tools
 	$(CARGO) bench --workspace
 	cd contracts && forge test --gas-report
 
-## devnet: run the whole system on local chains
+## devnet: L1 with EigenLayer + Surety, a busy L2, an operator re-executing it (Ctrl-C stops)
 devnet: tools
-	$(CARGO) run --release --bin surety -- devnet
+	$(CARGO) run --release --bin surety -- devnet $(DEVNET_ARGS)

@@ -62,17 +62,22 @@ pub struct CoreParams {
     pub deallocation_delay: u32,
     /// Minimum blocks a withdrawal waits; matches the deallocation delay so that withdrawing
     /// stake is slashable for as long as deallocated stake is.
+    ///
+    /// Every slash makes the `DelegationManager` look this many blocks back
+    /// (`uint32(block.number) - delay - 1`), which underflows before block `delay + 1`: on a
+    /// chain younger than that, `slashOperator` reverts and Surety's registrar only logs
+    /// `SlashFailed`, so a fresh devnet chain must be mined past it before evidence can slash.
     pub min_withdrawal_delay: u32,
 }
 
 impl CoreParams {
     /// Devnet timing: an operator can allocate two blocks after registering, and stake stays
-    /// slashable for 100 blocks after it leaves (minutes on a 1-second-block anvil), long enough
-    /// for evidence to land.
+    /// slashable for 256 blocks after it leaves (minutes on a 1-second-block anvil): four times
+    /// the oldest reference block a devnet certificate may name, so evidence has time to land.
     pub const DEVNET: Self = Self {
         allocation_configuration_delay: 1,
-        deallocation_delay: 100,
-        min_withdrawal_delay: 100,
+        deallocation_delay: 256,
+        min_withdrawal_delay: 256,
     };
 }
 

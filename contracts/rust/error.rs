@@ -79,6 +79,16 @@ pub enum Error {
         /// The view that was read.
         what: &'static str,
     },
+    /// After wiring, a contract points somewhere other than where it should.
+    #[error("{what} is {found}, expected {expected}")]
+    Miswired {
+        /// The setting that was checked.
+        what: &'static str,
+        /// The address wiring should have installed.
+        expected: Address,
+        /// The address found on chain.
+        found: Address,
+    },
     /// The strategy factory did not record a strategy for the token it was asked to cover.
     #[error("the strategy factory recorded no strategy for token {token}")]
     NoStrategy {

@@ -1,11 +1,21 @@
 //! Rust side of Surety's L1 contracts: typed bindings and deployment.
 //!
+//! - [`bindings`]: alloy bindings (with bytecode) for Surety's contracts, generated from the
+//!   committed forge artifacts.
 //! - [`eigenlayer`]: the EigenLayer core on a local chain, and the operator-side calls
 //!   (registration, deposits, allocations) a devnet needs.
+//! - [`deploy_surety`] wires Surety onto a core; [`deploy_all`] does both after checking that the
+//!   chain has the EIP-2537 precompiles, and [`Deployment::onboard_operator`] turns an account
+//!   into a Surety operator on the result.
 
+pub mod bindings;
 pub mod eigenlayer;
 mod error;
+mod l1;
+mod surety;
 mod tx;
 
 pub use eigenlayer::{CoreParams, EigenLayerDeployment, deploy_eigenlayer};
 pub use error::Error;
+pub use l1::{Deployment, check_l1, deploy_all};
+pub use surety::{SuretyDeployment, SuretyParams, deploy_surety};

@@ -116,7 +116,7 @@ contract Slasher {
 
         used[evidenceId] = true;
         emit DoubleSigningProven(operator, a.rollupId, a.blockNumber);
-        _punish(operator, "surety: double signing");
+        _punish(evidenceId, operator, "surety: double signing");
     }
 
     function _verify(Statement memory s, bytes memory signature, bytes memory publicKey)
@@ -150,7 +150,7 @@ contract Slasher {
 
         used[evidenceId] = true;
         emit InvalidStatementProven(operator, s.rollupId, s.blockNumber, root);
-        _punish(operator, "surety: invalid root");
+        _punish(evidenceId, operator, "surety: invalid root");
     }
 
     /// @notice Accuses the certificate on `s` of certifying a non-canonical state root, posting
@@ -242,7 +242,7 @@ contract Slasher {
             if (used[evidenceId]) revert EvidenceUsed(evidenceId);
             used[evidenceId] = true;
             emit SignerSlashed(id, operator);
-            _punish(operator, "surety: invalid root");
+            _punish(evidenceId, operator, "surety: invalid root");
         }
     }
 
@@ -259,8 +259,12 @@ contract Slasher {
         return false;
     }
 
-    function _punish(address operator, string memory description) private {
+    /// @dev Evidence stays spent only once EigenLayer took the stake: when it refuses (paused, or a
+    ///      chain younger than its withdrawal delay), the collateral is still forfeited and the
+    ///      same evidence can be brought again to slash the stake later.
+    function _punish(bytes32 evidenceId, address operator, string memory description) private {
         bool slashed = registrar.slash(operator, slashWad, description);
+        if (!slashed) used[evidenceId] = false;
         uint256 forfeited = pool.forfeit(operator);
         address[] memory one = new address[](1);
         one[0] = operator;

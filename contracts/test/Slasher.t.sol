@@ -107,21 +107,26 @@ contract Slasher_Test is SuretyTestBase {
         slasher.proveDoubleSigning(a, sigA, b, sigB, pk);
     }
 
-    function test_slashRefusedByEigenLayer_stillForfeitsCollateral() public {
+    function test_slashRefusedByEigenLayer_forfeitsCollateralAndKeepsEvidence() public {
         am.setRefuseSlashing(true);
         Statement memory a = _statement(9, keccak256("p"));
         Statement memory b = _statement(a.blockNumber, a.parentHash);
         b.stateRoot = keccak256("x");
-        slasher.proveDoubleSigning(
-            a,
-            BLSKeys.sign(secretKeys[3], verifier.signingRoot(a)),
-            b,
-            BLSKeys.sign(secretKeys[3], verifier.signingRoot(b)),
-            publicKeys[3]
-        );
+        bytes memory sigA = BLSKeys.sign(secretKeys[3], verifier.signingRoot(a));
+        bytes memory sigB = BLSKeys.sign(secretKeys[3], verifier.signingRoot(b));
+        slasher.proveDoubleSigning(a, sigA, b, sigB, publicKeys[3]);
         vm.assertEq(am.slashCount(), 0, "EigenLayer refused");
         (uint256 collateral,,) = pool.collateralOf(operators[3]);
         vm.assertEq(collateral, 0, "collateral forfeited anyway");
+        bytes32 evidenceId = keccak256(abi.encode("double-sign", operators[3], a.rollupId, a.blockNumber));
+        vm.assertFalse(slasher.used(evidenceId), "evidence not spent");
+
+        // Once EigenLayer accepts, the same evidence slashes the stake, and then it is spent.
+        am.setRefuseSlashing(false);
+        slasher.proveDoubleSigning(a, sigA, b, sigB, publicKeys[3]);
+        vm.assertEq(am.slashCount(), 1, "slashed on the second try");
+        vm.expectRevert(abi.encodeWithSelector(Slasher.EvidenceUsed.selector, evidenceId));
+        slasher.proveDoubleSigning(a, sigA, b, sigB, publicKeys[3]);
     }
 
     // ---------------------------------------------------------------- invalid root
