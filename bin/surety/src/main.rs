@@ -7,6 +7,7 @@
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+mod devnet;
 mod keys;
 mod operator;
 
@@ -24,6 +25,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Surety on local chains: L1 with EigenLayer and Surety, a busy L2, an operator verifying it.
+    Devnet(devnet::Args),
     /// Create, import and list BLS signing keys (EIP-2335 keystores).
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -39,6 +42,7 @@ fn main() -> eyre::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match cli.command {
+        Command::Devnet(args) => devnet::run(args),
         Command::Keys(command) => keys::run(command),
         Command::Operator(command) => operator::run(command),
     }
