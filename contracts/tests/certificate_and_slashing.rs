@@ -423,24 +423,11 @@ async fn double_signing_slashes_the_allocation_and_forfeits_collateral_once() {
 
     // Evidence whose second signature is another operator's is no evidence.
     let framed: Bytes = devnet.sign(2, &b).to_eip2537().into();
-    let err = slasher
-        .proveDoubleSigning(
-            a.into(),
-            signature_a.clone(),
-            b.into(),
-            framed,
-            public_key.clone(),
-        )
-        .call()
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err.as_decoded_interface_error(),
-            Some(Slasher::SlasherErrors::InvalidSignature(_))
-        ),
-        "{err:?}"
-    );
+    let refusal = double_signing_refusal(&slasher, (a, &signature_a), (b, &framed), &public_key);
+    assert!(matches!(
+        refusal.await,
+        Slasher::SlasherErrors::InvalidSignature(_)
+    ));
 
     let collateral = SuretyParams::devnet().min_collateral_wei;
     let locked = pool.collateralOf(culprit.address).call().await.unwrap();
@@ -520,27 +507,35 @@ async fn double_signing_slashes_the_allocation_and_forfeits_collateral_once() {
     );
 
     // The same fault cannot be punished twice, whichever way round the evidence comes.
-    for (first, sig_first, second, sig_second) in [
-        (a, &signature_a, b, &signature_b),
-        (b, &signature_b, a, &signature_a),
+    for (first, second) in [
+        ((a, &signature_a), (b, &signature_b)),
+        ((b, &signature_b), (a, &signature_a)),
     ] {
-        let err = slasher
-            .proveDoubleSigning(
-                first.into(),
-                sig_first.clone(),
-                second.into(),
-                sig_second.clone(),
-                public_key.clone(),
-            )
-            .call()
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(
-                err.as_decoded_interface_error(),
-                Some(Slasher::SlasherErrors::EvidenceUsed(_))
-            ),
-            "{err:?}"
-        );
+        assert!(matches!(
+            double_signing_refusal(&slasher, first, second, &public_key).await,
+            Slasher::SlasherErrors::EvidenceUsed(_)
+        ));
     }
+}
+
+/// The error `proveDoubleSigning` reverts with for this evidence.
+async fn double_signing_refusal(
+    slasher: &Slasher::SlasherInstance<&DynProvider>,
+    (a, signature_a): (Statement, &Bytes),
+    (b, signature_b): (Statement, &Bytes),
+    public_key: &Bytes,
+) -> Slasher::SlasherErrors {
+    let err = slasher
+        .proveDoubleSigning(
+            a.into(),
+            signature_a.clone(),
+            b.into(),
+            signature_b.clone(),
+            public_key.clone(),
+        )
+        .call()
+        .await
+        .unwrap_err();
+    err.as_decoded_interface_error()
+        .unwrap_or_else(|| panic!("not a Slasher error: {err:?}"))
 }
