@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     Error,
-    tx::{create, send},
+    tx::{create, read, send},
 };
 
 /// Version string baked into the core implementations (EIP-712 domains read its major part).
@@ -391,14 +391,11 @@ where
         factory.deployNewStrategy(token),
     )
     .await?;
-    let strategy = factory
-        .deployedStrategies(token)
-        .call()
-        .await
-        .map_err(|source| Error::Read {
-            what: "StrategyFactory.deployedStrategies",
-            source,
-        })?;
+    let strategy = read(
+        "StrategyFactory.deployedStrategies",
+        factory.deployedStrategies(token),
+    )
+    .await?;
     if strategy.is_zero() {
         return Err(Error::NoStrategy { token });
     }
@@ -544,14 +541,12 @@ impl EigenLayerDeployment {
         provider: &P,
         operator: Address,
     ) -> Result<U256, Error> {
-        DelegationManager::new(self.delegation_manager, provider)
-            .operatorShares(operator, self.strategy)
-            .call()
-            .await
-            .map_err(|source| Error::Read {
-                what: "DelegationManager.operatorShares",
-                source,
-            })
+        read(
+            "DelegationManager.operatorShares",
+            DelegationManager::new(self.delegation_manager, provider)
+                .operatorShares(operator, self.strategy),
+        )
+        .await
     }
 
     /// Stake in the strategy that `operator` has allocated to `operator_set` and that has taken
@@ -565,14 +560,15 @@ impl EigenLayerDeployment {
         operator_set: OperatorSet,
         operator: Address,
     ) -> Result<U256, Error> {
-        let stake = AllocationManager::new(self.allocation_manager, provider)
-            .getAllocatedStake(operator_set, vec![operator], vec![self.strategy])
-            .call()
-            .await
-            .map_err(|source| Error::Read {
-                what: "AllocationManager.getAllocatedStake",
-                source,
-            })?;
+        let stake = read(
+            "AllocationManager.getAllocatedStake",
+            AllocationManager::new(self.allocation_manager, provider).getAllocatedStake(
+                operator_set,
+                vec![operator],
+                vec![self.strategy],
+            ),
+        )
+        .await?;
         stake
             .first()
             .and_then(|row| row.first())

@@ -15,7 +15,7 @@ use crate::{
     bindings::{CompensationPool, OperatorRegistry, SuretyRegistrar},
     deploy_eigenlayer, deploy_surety,
     eigenlayer::FULL_MAGNITUDE,
-    tx::send,
+    tx::{read, send},
 };
 
 /// Every address of a devnet L1, as `surety devnet deploy --out` writes it.
@@ -118,14 +118,11 @@ impl Deployment {
                 .registerKey(public_key.to_eip2537().into(), pop.to_eip2537().into()),
         )
         .await?;
-        let collateral = SuretyRegistrar::new(surety.registrar, provider)
-            .minCollateral()
-            .call()
-            .await
-            .map_err(|source| Error::Read {
-                what: "SuretyRegistrar.minCollateral",
-                source,
-            })?;
+        let collateral = read(
+            "SuretyRegistrar.minCollateral",
+            SuretyRegistrar::new(surety.registrar, provider).minCollateral(),
+        )
+        .await?;
         send(
             "deposit collateral",
             CompensationPool::new(surety.compensation_pool, provider)

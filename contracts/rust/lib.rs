@@ -19,3 +19,4 @@ pub use eigenlayer::{CoreParams, EigenLayerDeployment, deploy_eigenlayer};
 pub use error::Error;
 pub use l1::{Deployment, check_l1, deploy_all};
 pub use surety::{SuretyDeployment, SuretyParams, deploy_surety};
+pub use tx::send;

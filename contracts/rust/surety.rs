@@ -12,7 +12,7 @@ use crate::{
     EigenLayerDeployment, Error,
     bindings::{CertificateVerifier, CompensationPool, OperatorRegistry, Slasher, SuretyRegistrar},
     eigenlayer::{OperatorSet, bindings::AllocationManager},
-    tx::{create, send},
+    tx::{create, read, send},
 };
 
 /// One ether, in wei.
@@ -192,14 +192,11 @@ where
         slasher,
     };
     // EigenLayer must now route the set's registrations to the registrar.
-    let installed = AllocationManager::new(core.allocation_manager, provider)
-        .getAVSRegistrar(registrar)
-        .call()
-        .await
-        .map_err(|source| Error::Read {
-            what: "AllocationManager.getAVSRegistrar",
-            source,
-        })?;
+    let installed = read(
+        "AllocationManager.getAVSRegistrar",
+        AllocationManager::new(core.allocation_manager, provider).getAVSRegistrar(registrar),
+    )
+    .await?;
     if installed != registrar {
         return Err(Error::Miswired {
             what: "the operator set's registrar",

@@ -1,4 +1,4 @@
-//! Sending transactions with the step they belong to attached to every failure.
+//! Sending transactions and reading views with the step they belong to attached to every failure.
 
 use alloy::{
     contract::{CallBuilder, CallDecoder},
@@ -10,7 +10,10 @@ use alloy::{
 use crate::Error;
 
 /// Sends `call`, waits for its receipt and insists that it succeeded.
-pub(crate) async fn send<P: Provider, D: CallDecoder>(
+///
+/// # Errors
+/// [`Error::Call`], [`Error::Receipt`] or [`Error::Reverted`], naming `step`.
+pub async fn send<P: Provider, D: CallDecoder>(
     step: &'static str,
     call: CallBuilder<P, D>,
 ) -> Result<TransactionReceipt, Error> {
@@ -43,4 +46,14 @@ pub(crate) async fn create<P: Provider, D: CallDecoder>(
         .map_err(|source| Error::Deploy { contract, source })?;
     tracing::debug!(contract, %address, "contract created");
     Ok(address)
+}
+
+/// Calls the view `call` and decodes what it returns.
+pub(crate) async fn read<P: Provider, D: CallDecoder>(
+    what: &'static str,
+    call: CallBuilder<P, D>,
+) -> Result<D::CallOutput, Error> {
+    call.call()
+        .await
+        .map_err(|source| Error::Read { what, source })
 }

@@ -14,7 +14,6 @@
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use alloy::{
-    contract::{CallBuilder, CallDecoder},
     network::Ethereum,
     primitives::{B256, U256},
     providers::{Provider, ProviderBuilder, RootProvider, WalletProvider},
@@ -23,7 +22,7 @@ use eyre::{WrapErr, eyre};
 use surety_contracts::{
     CoreParams, Deployment, SuretyParams,
     bindings::{CertificateVerifier, MockRootSource, OperatorRegistry},
-    deploy_all,
+    deploy_all, send,
 };
 use surety_operator::{
     execution::{EthereumHardfork, EthereumRules, ExecutionKind},
@@ -271,7 +270,7 @@ async fn onboard_operators(
         .raw_request::<_, ()>("anvil_mine".into(), (U256::from(ALLOCATION_DELAY),))
         .await?;
     let registry = OperatorRegistry::new(deployment.surety.operator_registry, &keeper);
-    confirm("refresh operator stakes", registry.update(operators)).await?;
+    send("refresh operator stakes", registry.update(operators)).await?;
     let total = registry.totalStake().call().await?;
     println!(
         "     {count} operators registered with EigenLayer and Surety, {} ETH slashable in total",
@@ -295,7 +294,7 @@ async fn register_rollup(
         .await
         .wrap_err("deploying the devnet root source")?;
     let verifier = CertificateVerifier::new(deployment.surety.certificate_verifier, &owner);
-    confirm(
+    send(
         "register the rollup",
         verifier.register(
             L2_CHAIN_ID,
@@ -315,23 +314,5 @@ async fn register_rollup(
         .raw_request::<_, ()>("evm_setIntervalMining".into(), (1,))
         .await
         .wrap_err("switching the L1 to 1 s blocks")?;
-    Ok(())
-}
-
-/// Sends `call` and requires a successful receipt.
-async fn confirm<P: Provider, D: CallDecoder>(
-    what: &str,
-    call: CallBuilder<P, D>,
-) -> eyre::Result<()> {
-    let receipt = call
-        .send()
-        .await
-        .wrap_err_with(|| format!("{what}: sending"))?
-        .get_receipt()
-        .await
-        .wrap_err_with(|| format!("{what}: waiting for the receipt"))?;
-    if !receipt.status() {
-        return Err(eyre!("{what}: reverted in {}", receipt.transaction_hash));
-    }
     Ok(())
 }
