@@ -20,7 +20,7 @@ async fn every_root_matches_anvil() {
     let dir = tempfile::tempdir().unwrap();
     let keys = signers(4);
     let genesis_path = write_genesis(dir.path(), &keys);
-    let anvil = AnvilL2::spawn(&genesis_path, &[]);
+    let anvil = AnvilL2::spawn(&genesis_path);
     drive_traffic(&anvil.url, &keys, 300).await;
     let head = anvil.provider().get_block_number().await.unwrap();
     assert!(head >= 300);

@@ -121,7 +121,7 @@ async fn verify_through_proxy(
     let dir = tempfile::tempdir().unwrap();
     let keys = signers(2);
     let genesis_path = write_genesis(dir.path(), &keys);
-    let anvil = AnvilL2::spawn(&genesis_path, &[]);
+    let anvil = AnvilL2::spawn(&genesis_path);
     drive_traffic(&anvil.url, &keys, 10).await;
     let liar = keys[0].clone();
     let url = spawn_proxy(

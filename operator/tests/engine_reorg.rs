@@ -42,7 +42,7 @@ async fn reorg_rolls_back_and_follows_the_new_branch() {
     let dir = tempfile::tempdir().unwrap();
     let keys = signers(2);
     let genesis_path = write_genesis(dir.path(), &keys);
-    let anvil = AnvilL2::spawn(&genesis_path, &[]);
+    let anvil = AnvilL2::spawn(&genesis_path);
     let provider = anvil.provider();
     drive_traffic(&anvil.url, &keys, 3).await;
     let snapshot: serde_json::Value = provider

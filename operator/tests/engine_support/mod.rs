@@ -10,32 +10,13 @@ use alloy::{
     rpc::types::TransactionRequest,
     signers::local::PrivateKeySigner,
 };
-use std::{
-    io::{BufRead, BufReader},
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-};
+use std::path::{Path, PathBuf};
+use surety_testkit::anvil::{Anvil, AnvilInstance};
 
 pub const CHAIN_ID: u64 = 4_242;
 
 /// A contract whose call data is `slot ‖ value`: it stores `value` at `slot` (zero deletes).
 const STORE_INIT: &str = "6008600c60003960086000f36020356000355500";
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("operator/ has a parent")
-        .to_path_buf()
-}
-
-fn anvil_binary() -> PathBuf {
-    let pinned = workspace_root().join("node_modules/.bin/anvil");
-    if pinned.exists() {
-        pinned
-    } else {
-        PathBuf::from("anvil")
-    }
-}
 
 pub fn signers(n: u64) -> Vec<PrivateKeySigner> {
     (1..=n)
@@ -70,37 +51,21 @@ pub fn write_genesis(dir: &Path, signers: &[PrivateKeySigner]) -> PathBuf {
     path
 }
 
-/// An anvil process, killed on drop.
+/// An auto-mining anvil started from a genesis file (the testkit's, which runs the native
+/// binary so that dropping it really stops anvil).
 pub struct AnvilL2 {
-    child: Child,
+    _anvil: AnvilInstance,
     pub url: String,
 }
 
 impl AnvilL2 {
-    pub fn spawn(genesis: &Path, extra: &[&str]) -> Self {
-        let mut child = Command::new(anvil_binary())
-            .args(["--port", "0", "--accounts", "0", "--hardfork", "prague"])
-            // Anvil otherwise adds its CREATE2 deployer, which the genesis file does not list.
-            .arg("--disable-default-create2-deployer")
-            .args(["--chain-id", &CHAIN_ID.to_string()])
-            .arg("--init")
-            .arg(genesis)
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+    pub fn spawn(genesis: &Path) -> Self {
+        let anvil = Anvil::new()
+            .genesis(genesis, CHAIN_ID)
             .spawn()
             .expect("spawn anvil (run `make tools`)");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut url = None;
-        for line in BufReader::new(stdout).lines() {
-            let line = line.expect("anvil output");
-            if let Some(addr) = line.strip_prefix("Listening on ") {
-                url = Some(format!("http://{}", addr.trim()));
-                break;
-            }
-        }
-        let url = url.expect("anvil printed its address");
-        Self { child, url }
+        let url = format!("http://127.0.0.1:{}", anvil.port());
+        Self { _anvil: anvil, url }
     }
 
     pub fn provider(&self) -> RootProvider {
@@ -113,13 +78,6 @@ impl AnvilL2 {
             .raw_request("evm_mine".into(), ())
             .await
             .expect("evm_mine");
-    }
-}
-
-impl Drop for AnvilL2 {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
