@@ -10,6 +10,7 @@ use surety_contracts::Deployment;
 fn devnet(datadir: &std::path::Path, extra: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_surety"))
         .args(["devnet", "--l2-block-time", "1", "--txs-per-block", "10"])
+        .args(["--metrics-addr", "127.0.0.1:0"])
         .arg("--datadir")
         .arg(datadir)
         .args(extra)

@@ -5,6 +5,8 @@ use clap::Subcommand;
 mod slashing_protection;
 mod verify;
 
+pub(crate) use verify::serve_metrics;
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum OperatorCommand {
     /// Export or import the signing history (slashing protection).

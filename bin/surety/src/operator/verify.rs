@@ -7,6 +7,7 @@ use surety_operator::{
     follower::{Follower, FollowerConfig, Outcome, connect_http},
     genesis::GenesisFile,
     metrics::Metrics,
+    metrics::serve as serve_prometheus,
     state::StateStore,
 };
 
@@ -30,6 +31,9 @@ pub(crate) struct Args {
     /// The rollup's hardfork (Ethereum rules, every fork up to it active from genesis).
     #[arg(long, default_value = "prague")]
     hardfork: String,
+    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9100).
+    #[arg(long, value_name = "ADDR")]
+    metrics_addr: Option<std::net::SocketAddr>,
 }
 
 pub(crate) fn run(args: Args) -> eyre::Result<()> {
@@ -56,6 +60,9 @@ async fn verify(args: Args) -> eyre::Result<()> {
         ..FollowerConfig::default()
     };
     let metrics = Arc::new(Metrics::default());
+    if let Some(addr) = args.metrics_addr {
+        serve_metrics(addr, metrics.clone()).await?;
+    }
     let follower = Follower::new(
         connect_http(&args.l2_rpc)?,
         store.clone(),
@@ -92,4 +99,20 @@ async fn verify(args: Args) -> eyre::Result<()> {
              re-execution computed {computed}"
         )),
     }
+}
+
+/// Binds `addr` and serves the engine's metrics there for the life of the process.
+pub(crate) async fn serve_metrics(
+    addr: std::net::SocketAddr,
+    metrics: Arc<Metrics>,
+) -> eyre::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .wrap_err_with(|| format!("binding the metrics endpoint {addr}"))?;
+    let bound = listener.local_addr()?;
+    tracing::info!("serving Prometheus metrics at http://{bound}/metrics");
+    tokio::spawn(serve_prometheus(listener, move || {
+        metrics.render_prometheus()
+    }));
+    Ok(())
 }
