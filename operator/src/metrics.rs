@@ -130,13 +130,24 @@ mod tests {
         metrics.blocks_verified.store(42, Ordering::Relaxed);
         let response = get(addr, "/metrics").await;
         assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
-        assert!(response.contains("\nsurety_blocks_verified_total 42\n"), "{response}");
+        assert!(
+            response.contains("\nsurety_blocks_verified_total 42\n"),
+            "{response}"
+        );
 
         // Rendered per scrape, not once.
         metrics.blocks_verified.store(43, Ordering::Relaxed);
-        assert!(get(addr, "/metrics").await.contains("surety_blocks_verified_total 43"));
+        assert!(
+            get(addr, "/metrics")
+                .await
+                .contains("surety_blocks_verified_total 43")
+        );
 
-        assert!(get(addr, "/").await.starts_with("HTTP/1.1 404 Not Found\r\n"));
+        assert!(
+            get(addr, "/")
+                .await
+                .starts_with("HTTP/1.1 404 Not Found\r\n")
+        );
         server.abort();
     }
 }

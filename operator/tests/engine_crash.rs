@@ -109,6 +109,9 @@ fn run_child(l2: &L2, datadir: &Path, kill_after: Option<Duration>) -> ChildRun 
             lines_tx.send(line.unwrap()).unwrap();
         }
     });
+    // The kill timer starts once the child has opened its store and begun following, so the
+    // kills land during verification rather than during process start-up.
+    let first = lines.recv_timeout(Duration::from_secs(60)).ok();
     if let Some(delay) = kill_after {
         std::thread::sleep(delay);
         // SIGKILL on Unix; an already exited child is fine.
@@ -121,7 +124,7 @@ fn run_child(l2: &L2, datadir: &Path, kill_after: Option<Duration>) -> ChildRun 
         max_announced: 0,
         finished: false,
     };
-    for line in lines.try_iter() {
+    for line in first.into_iter().chain(lines.try_iter()) {
         match line.split_once(' ') {
             Some(("resume", n)) => run.resumed = n.parse().unwrap(),
             Some(("head", n)) => run.max_announced = run.max_announced.max(n.parse().unwrap()),
@@ -165,7 +168,7 @@ fn supervisor() {
         if before == Some(BLOCKS) {
             break;
         }
-        let delay = Duration::from_millis(rng.gen_range(20..400));
+        let delay = Duration::from_millis(rng.gen_range(0..300));
         let run = run_child(&l2, datadir, Some(delay));
         let after = stored_head(datadir);
         if run.resumed != u64::MAX {
