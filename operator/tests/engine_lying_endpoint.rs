@@ -23,89 +23,27 @@ use surety_operator::{
     metrics::Metrics,
     state::StateStore,
 };
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::{TcpListener, TcpStream},
-};
+use surety_testkit::proxy::RpcProxy;
 
-type Tamper = Arc<dyn Fn(&mut Block) + Send + Sync>;
-
-/// Serves JSON-RPC on a free port, forwarding to `upstream` and passing block `target` through
-/// `tamper`. Returns the proxy's URL.
-async fn spawn_proxy(upstream: String, target: u64, tamper: Tamper) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let upstream = upstream.trim_start_matches("http://").to_owned();
-    tokio::spawn(async move {
-        loop {
-            let (socket, _) = listener.accept().await.unwrap();
-            tokio::spawn(serve(socket, upstream.clone(), target, tamper.clone()));
-        }
-    });
-    url
-}
-
-async fn read_http(stream: &mut TcpStream) -> Vec<u8> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    loop {
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-            let len: usize = head
-                .lines()
-                .find_map(|l| {
-                    l.strip_prefix("content-length:")
-                        .map(|v| v.trim().parse().unwrap())
-                })
-                .unwrap_or(0);
-            if buf.len() >= end + 4 + len {
-                return buf[end + 4..end + 4 + len].to_vec();
-            }
-        }
-        let n = stream.read(&mut chunk).await.unwrap();
-        assert!(n > 0, "connection closed mid-message");
-        buf.extend_from_slice(&chunk[..n]);
-    }
-}
-
-fn http_message(first_line: &str, body: &[u8]) -> Vec<u8> {
-    let mut out = format!(
-        "{first_line}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    out.extend_from_slice(body);
-    out
-}
-
-async fn serve(mut client: TcpStream, upstream: String, target: u64, tamper: Tamper) {
-    let request = read_http(&mut client).await;
-    let mut server = TcpStream::connect(&upstream).await.unwrap();
-    server
-        .write_all(&http_message(
-            &format!("POST / HTTP/1.1\r\nHost: {upstream}"),
-            &request,
-        ))
-        .await
-        .unwrap();
-    let body = read_http(&mut server).await;
-    let call: serde_json::Value = serde_json::from_slice(&request).unwrap();
-    let mut response: serde_json::Value = serde_json::from_slice(&body).unwrap();
+/// A JSON-RPC proxy in front of `upstream` (the testkit's) that passes block `target` through
+/// `tamper` and recomputes its hash, so the lie is self-consistent.
+async fn spawn_proxy(
+    upstream: &str,
+    target: u64,
+    tamper: impl Fn(&mut Block) + Send + Sync + 'static,
+) -> RpcProxy {
     let wanted = serde_json::json!(format!("{target:#x}"));
-    if call["method"] == "eth_getBlockByNumber"
-        && call["params"][0] == wanted
-        && !response["result"].is_null()
-    {
-        let mut block: Block = serde_json::from_value(response["result"].take()).unwrap();
+    RpcProxy::spawn(upstream.parse().unwrap(), move |method, params, result| {
+        if method != "eth_getBlockByNumber" || params[0] != wanted || result.is_null() {
+            return;
+        }
+        let mut block: Block = serde_json::from_value(result.take()).unwrap();
         tamper(&mut block);
         block.header.hash = block.header.inner.hash_slow();
-        response["result"] = serde_json::to_value(&block).unwrap();
-    }
-    let body = serde_json::to_vec(&response).unwrap();
-    client
-        .write_all(&http_message("HTTP/1.1 200 OK", &body))
-        .await
-        .unwrap();
+        *result = serde_json::to_value(&block).unwrap();
+    })
+    .await
+    .unwrap()
 }
 
 struct ProxiedRun {
@@ -124,12 +62,7 @@ async fn verify_through_proxy(
     let anvil = AnvilL2::spawn(&genesis_path);
     drive_traffic(&anvil.url, &keys, 10).await;
     let liar = keys[0].clone();
-    let url = spawn_proxy(
-        anvil.url.clone(),
-        target,
-        Arc::new(move |block| tamper(&liar, block)),
-    )
-    .await;
+    let proxy = spawn_proxy(&anvil.url, target, move |block| tamper(&liar, block)).await;
     let store = Arc::new(StateStore::open(dir.path().join("state.redb")).unwrap());
     let metrics = Arc::new(Metrics::default());
     let kind = ExecutionKind::Ethereum(EthereumRules::new(CHAIN_ID, EthereumHardfork::Prague));
@@ -138,7 +71,7 @@ async fn verify_through_proxy(
         ..FollowerConfig::default()
     };
     let follower = Follower::new(
-        RootProvider::new_http(url.parse().unwrap()),
+        RootProvider::new_http(proxy.url()),
         store.clone(),
         kind,
         metrics.clone(),
