@@ -20,8 +20,10 @@ node_modules/.installed: package.json package-lock.json
 build: tools
 	$(CARGO) build --workspace --all-targets
 
-## test: everything CI checks — forge tests, then the Rust workspace (unit, integration, e2e)
+## test: everything CI checks — formatting and lints, forge tests, then the Rust workspace
+## (unit, integration, end to end)
 test: tools
+	$(MAKE) lint
 	$(MAKE) test-contracts
 	$(MAKE) test-rust
 
