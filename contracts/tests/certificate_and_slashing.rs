@@ -257,6 +257,15 @@ impl Devnet {
             .await
             .unwrap()
     }
+
+    /// The rollup's latest certified block.
+    async fn certified_head(&self) -> u64 {
+        self.verifier()
+            .latestCertifiedBlock(self.rollup_id)
+            .call()
+            .await
+            .unwrap()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -305,14 +314,7 @@ async fn certificates_need_valid_signatures_from_a_stake_quorum() {
     assert_eq!(certificate.referenceBlock, reference);
     assert_eq!(U256::from(certificate.signedStake), total);
     assert!(!certificate.faulty);
-    assert_eq!(
-        verifier
-            .latestCertifiedBlock(devnet.rollup_id)
-            .call()
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(devnet.certified_head().await, 1);
     assert_eq!(
         verifier.nonSignersHash(id).call().await.unwrap(),
         B256::ZERO
@@ -349,14 +351,7 @@ async fn certificates_need_valid_signatures_from_a_stake_quorum() {
             .unwrap(),
         keccak256(absent)
     );
-    assert_eq!(
-        verifier
-            .latestCertifiedBlock(devnet.rollup_id)
-            .call()
-            .await
-            .unwrap(),
-        2
-    );
+    assert_eq!(devnet.certified_head().await, 2);
 
     // Block 3: three of four operators sign, but without operator 3 only 60% of the stake does.
     let third = devnet.statement(3, second.block_hash, "l2 root 3");
@@ -390,14 +385,7 @@ async fn certificates_need_valid_signatures_from_a_stake_quorum() {
         "{err:?}"
     );
     assert!(!devnet.is_final(&third).await);
-    assert_eq!(
-        verifier
-            .latestCertifiedBlock(devnet.rollup_id)
-            .call()
-            .await
-            .unwrap(),
-        2
-    );
+    assert_eq!(devnet.certified_head().await, 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]
