@@ -63,10 +63,8 @@ pub async fn serve(
         };
         let render = render.clone();
         tokio::spawn(async move {
-            let scrape = tokio::time::timeout(
-                std::time::Duration::from_secs(5),
-                respond(stream, || render()),
-            );
+            let scrape =
+                tokio::time::timeout(std::time::Duration::from_secs(5), respond(stream, &*render));
             if let Ok(Err(error)) = scrape.await {
                 tracing::debug!(%peer, %error, "metrics scrape failed");
             }

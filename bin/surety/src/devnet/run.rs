@@ -12,7 +12,7 @@
 //! consistent block hash): the operator must refuse it.
 
 use std::{
-    path::PathBuf,
+    path::{Path, PathBuf},
     sync::{Arc, atomic::Ordering},
     time::Duration,
 };
@@ -72,8 +72,9 @@ pub(super) struct RunArgs {
     #[arg(long, value_name = "N")]
     blocks: Option<u64>,
     /// Fault injection: the operator reads the L2 through a proxy that serves block N with a
-    /// wrong state root (and a block hash recomputed to match it).
-    #[arg(long, value_name = "N")]
+    /// wrong state root (and a block hash recomputed to match it). N ≥ 1: the operator builds
+    /// block 0's state from the genesis file itself.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     lying_l2_at: Option<u64>,
     /// Seed of the L2 workload.
     #[arg(long, default_value_t = 1)]
@@ -92,8 +93,13 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
     std::fs::create_dir_all(&operator_dir)
         .wrap_err_with(|| format!("creating {}", operator_dir.display()))?;
 
-    let (l1, deployment) = start_l1(&args).await?;
-    onboard_operators(&l1, &deployment, args.operators).await?;
+    // Set up on an auto-mining L1 (one block per transaction); it gets a steady clock once the
+    // rollup is registered.
+    let l1 = Anvil::new().spawn().wrap_err("starting the L1 anvil")?;
+    println!("L1   {} (chain {}, Prague)", l1.url(), l1.chain_id());
+    let deployer = account(&l1, 0);
+    let deployment = deploy(&deployer, &args.datadir).await?;
+    onboard_operators(&l1, &deployer, &deployment, args.operators).await?;
 
     let genesis = GenesisBuilder::new(L2_CHAIN_ID).funded_accounts(32).build();
     let genesis_path = args.datadir.join("l2-genesis.json");
@@ -105,38 +111,6 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
         .spawn()
         .wrap_err("starting the L2 anvil")?;
     println!("L2   {} (chain {L2_CHAIN_ID})", l2.url());
-
-    // The operator computes the genesis root itself (anvil reports the empty root for block 0).
-    let store = Arc::new(StateStore::open(operator_dir.join("state.redb"))?);
-    let kind = ExecutionKind::Ethereum(EthereumRules::new(L2_CHAIN_ID, EthereumHardfork::Prague));
-    let genesis_file = GenesisFile::load(&genesis_path)?;
-    Follower::new(
-        connect_http(l2.url().as_str())?,
-        store.clone(),
-        kind.clone(),
-        Arc::new(Metrics::default()),
-        FollowerConfig::default(),
-    )
-    .bootstrap(&genesis_file)
-    .await?;
-    let genesis_block = store.header(0)?.ok_or_else(|| eyre!("no genesis header"))?;
-    register_rollup(
-        &l1,
-        &deployment,
-        genesis_block.hash,
-        genesis_block.state_root,
-    )
-    .await?;
-
-    let config = WorkloadConfig::new(genesis.keys.clone()).txs_per_block(args.txs_per_block);
-    let workload = Workload::new(args.seed, config).spawn(
-        RootProvider::new_http(l2.url()),
-        Duration::from_secs(args.l2_block_time),
-    );
-    println!(
-        "     mixed workload: {} txs every {} s",
-        args.txs_per_block, args.l2_block_time
-    );
 
     let _proxy;
     let endpoint = match args.lying_l2_at {
@@ -158,19 +132,41 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
         }
         None => l2.url(),
     };
-
+    let store = Arc::new(StateStore::open(operator_dir.join("state.redb"))?);
     let metrics = Arc::new(Metrics::default());
     serve_metrics(args.metrics_addr, metrics.clone()).await?;
     let follower = Follower::new(
         connect_http(endpoint.as_str())?,
         store.clone(),
-        kind,
+        ExecutionKind::Ethereum(EthereumRules::new(L2_CHAIN_ID, EthereumHardfork::Prague)),
         metrics.clone(),
         FollowerConfig {
             until: args.blocks,
             poll_interval: Duration::from_millis(200),
             ..FollowerConfig::default()
         },
+    );
+    // The operator computes the genesis root itself (anvil reports the empty root for block 0).
+    follower
+        .bootstrap(&GenesisFile::load(&genesis_path)?)
+        .await?;
+    let genesis_block = store.header(0)?.ok_or_else(|| eyre!("no genesis header"))?;
+    register_rollup(
+        &deployer,
+        &deployment,
+        genesis_block.hash,
+        genesis_block.state_root,
+    )
+    .await?;
+
+    let config = WorkloadConfig::new(genesis.keys.clone()).txs_per_block(args.txs_per_block);
+    let workload = Workload::new(args.seed, config).spawn(
+        RootProvider::new_http(l2.url()),
+        Duration::from_secs(args.l2_block_time),
+    );
+    println!(
+        "     mixed workload: {} txs every {} s",
+        args.txs_per_block, args.l2_block_time
     );
     println!(
         "operator re-executing every L2 block (state in {}); Ctrl-C stops the devnet",
@@ -222,24 +218,28 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
     }
 }
 
-/// Starts the L1, deploys everything and writes `l1.json`.
-async fn start_l1(args: &RunArgs) -> eyre::Result<(AnvilInstance, Deployment)> {
-    // Set up on an auto-mining L1 (one block per transaction), then give it a steady clock.
-    let l1 = Anvil::new().spawn().wrap_err("starting the L1 anvil")?;
-    println!("L1   {} (chain {}, Prague)", l1.url(), l1.chain_id());
-    let deployer = ProviderBuilder::new()
-        .wallet(l1.keys()[0].clone())
-        .connect_http(l1.url());
+/// A provider signing with anvil's dev account `index`.
+fn account(l1: &AnvilInstance, index: usize) -> impl Provider + WalletProvider + use<> {
+    ProviderBuilder::new()
+        .wallet(l1.keys()[index].clone())
+        .connect_http(l1.url())
+}
+
+/// Deploys everything through `deployer` and writes `l1.json` into `datadir`.
+async fn deploy(
+    deployer: &(impl Provider + WalletProvider),
+    datadir: &Path,
+) -> eyre::Result<Deployment> {
     // EigenLayer v1.3 cannot slash before block `min_withdrawal_delay + 1` (docs/contracts.md).
     let past_withdrawal_delay = U256::from(CoreParams::DEVNET.min_withdrawal_delay) + U256::from(1);
     deployer
         .raw_request::<_, ()>("anvil_mine".into(), (past_withdrawal_delay,))
         .await
         .wrap_err("mining past EigenLayer's withdrawal delay")?;
-    let deployment = deploy_all(&deployer, CoreParams::DEVNET, &SuretyParams::devnet())
+    let deployment = deploy_all(deployer, CoreParams::DEVNET, &SuretyParams::devnet())
         .await
         .wrap_err("deploying EigenLayer and Surety on the L1")?;
-    let addresses = args.datadir.join("l1.json");
+    let addresses = datadir.join("l1.json");
     std::fs::write(
         &addresses,
         serde_json::to_string_pretty(&deployment)? + "\n",
@@ -251,20 +251,19 @@ async fn start_l1(args: &RunArgs) -> eyre::Result<(AnvilInstance, Deployment)> {
         deployment.surety.registrar,
         addresses.display()
     );
-    Ok((l1, deployment))
+    Ok(deployment)
 }
 
 /// Onboards `count` operators from anvil's dev accounts 1..=count with stakes 10, 20, … ETH.
 async fn onboard_operators(
     l1: &AnvilInstance,
+    keeper: &impl Provider,
     deployment: &Deployment,
     count: u8,
 ) -> eyre::Result<()> {
     let mut operators = Vec::new();
     for i in 1..=count {
-        let provider = ProviderBuilder::new()
-            .wallet(l1.keys()[usize::from(i)].clone())
-            .connect_http(l1.url());
+        let provider = account(l1, usize::from(i));
         // Devnet keys are public knowledge, like anvil's accounts.
         let key = SecretKey::from_ikm(&[i; 32]);
         let stake = U256::from(u128::from(i) * 10 * ETHER);
@@ -274,13 +273,10 @@ async fn onboard_operators(
             .wrap_err_with(|| format!("onboarding operator {i}"))?;
         operators.push(provider.default_signer_address());
     }
-    let keeper = ProviderBuilder::new()
-        .wallet(l1.keys()[0].clone())
-        .connect_http(l1.url());
     keeper
         .raw_request::<_, ()>("anvil_mine".into(), (U256::from(ALLOCATION_DELAY),))
         .await?;
-    let registry = OperatorRegistry::new(deployment.surety.operator_registry, &keeper);
+    let registry = OperatorRegistry::new(deployment.surety.operator_registry, keeper);
     send("refresh operator stakes", registry.update(operators)).await?;
     let total = registry.totalStake().call().await?;
     println!(
@@ -293,18 +289,15 @@ async fn onboard_operators(
 /// Registers the L2 as a Surety rollup with a devnet canonical-root source, then lets the L1
 /// mine one block per second.
 async fn register_rollup(
-    l1: &AnvilInstance,
+    owner: &impl Provider,
     deployment: &Deployment,
     genesis_hash: B256,
     genesis_root: B256,
 ) -> eyre::Result<()> {
-    let owner = ProviderBuilder::new()
-        .wallet(l1.keys()[0].clone())
-        .connect_http(l1.url());
-    let source = MockRootSource::deploy(&owner)
+    let source = MockRootSource::deploy(owner)
         .await
         .wrap_err("deploying the devnet root source")?;
-    let verifier = CertificateVerifier::new(deployment.surety.certificate_verifier, &owner);
+    let verifier = CertificateVerifier::new(deployment.surety.certificate_verifier, owner);
     send(
         "register the rollup",
         verifier.register(
