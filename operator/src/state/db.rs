@@ -87,13 +87,7 @@ impl DatabaseRef for StateReader {
     type Error = StateError;
 
     fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, StateError> {
-        Ok(self.account(address)?.map(|record| AccountInfo {
-            balance: record.state.balance,
-            nonce: record.state.nonce,
-            code_hash: record.state.code_hash,
-            account_id: None,
-            code: None,
-        }))
+        Ok(self.account(address)?.map(|record| record.state.info()))
     }
 
     fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, StateError> {

@@ -98,6 +98,19 @@ pub struct AccountState {
     pub code_hash: B256,
 }
 
+impl AccountState {
+    /// The account as revm reads it (code loaded separately by hash).
+    pub(crate) fn info(&self) -> revm::state::AccountInfo {
+        revm::state::AccountInfo {
+            balance: self.balance,
+            nonce: self.nonce,
+            code_hash: self.code_hash,
+            account_id: None,
+            code: None,
+        }
+    }
+}
+
 /// The state changes of one block, as the store applies them.
 #[derive(Debug, Default)]
 pub struct StateChanges {
