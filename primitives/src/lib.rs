@@ -1,8 +1,9 @@
-//! Types every Surety component shares: the statement operators sign, the BLS12-381 min-sig
-//! signing core, and EIP-2335 keystores.
+//! Types every Surety component shares: the statement operators sign, the mismatch report they
+//! raise instead, the BLS12-381 min-sig signing core, and EIP-2335 keystores.
 
 pub mod bls;
 pub mod keystore;
+mod mismatch;
 mod statement;
 
 pub use bls::{
@@ -10,4 +11,5 @@ pub use bls::{
     verify_batch,
 };
 pub use keystore::{Kdf, Keystore, KeystoreError};
-pub use statement::{DOMAIN_TAG, Domain, Statement};
+pub use mismatch::{MISMATCH_TAG, Mismatch, MismatchReport};
+pub use statement::{Attestation, DOMAIN_TAG, Domain, Statement};

@@ -4,6 +4,8 @@ use alloy_primitives::{Address, B256, U256, b256, keccak256};
 use alloy_sol_types::SolValue;
 use serde::{Deserialize, Serialize};
 
+use crate::{PublicKey, Signature};
+
 /// `keccak256("surety.statement.v1")`: separates statement signatures from every other message
 /// type Surety keys sign.
 pub const DOMAIN_TAG: B256 =
@@ -59,6 +61,24 @@ impl Statement {
             self.state_root,
         )
             .abi_encode_params()
+    }
+}
+
+/// A statement with one operator's signature over its signing root: what travels from an
+/// operator to the aggregators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Attestation {
+    pub statement: Statement,
+    pub public_key: PublicKey,
+    pub signature: Signature,
+}
+
+impl Attestation {
+    /// Whether the signature is `public_key`'s over the statement's signing root in `domain`.
+    /// One pairing check: aggregators verify in batches instead ([`crate::verify_batch`]).
+    pub fn verify(&self, domain: &Domain) -> bool {
+        self.public_key
+            .verify(&self.statement.signing_root(domain).0, &self.signature)
     }
 }
 

@@ -1,5 +1,10 @@
-//! Generated gRPC/protobuf types for Surety's operator → aggregator protocol
-//! (`proto/surety/v1/attestation.proto`). Byte fields follow `docs/protocol.md`.
+//! Surety's operator → aggregator protocol: the gRPC/protobuf code generated from
+//! `proto/surety/v1/attestation.proto`, and [`convert`], the one place its messages become
+//! validated `surety-primitives` types. Byte fields follow `docs/protocol.md`.
+
+pub mod convert;
+
+pub use convert::ProtoError;
 
 /// Version 1 of the protocol.
 pub mod v1 {
