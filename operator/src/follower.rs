@@ -25,7 +25,7 @@ use crate::{
     execution::{BlockInput, ExecutionError, ExecutionKind},
     genesis::GenesisFile,
     metrics::Metrics,
-    state::{StateError, StateStore, Verdict},
+    state::{StateError, StateStore, StoredHeader, Verdict},
 };
 
 /// Why a block from the endpoint was rejected before execution.
@@ -76,6 +76,8 @@ pub enum FollowError {
     ReorgTooDeep(u64),
     #[error("invalid L2 RPC URL {0}")]
     Url(String),
+    #[error("execution worker failed: {0}")]
+    Worker(String),
     #[error("local genesis hash {local} differs from the endpoint's {remote}")]
     GenesisMismatch { local: B256, remote: B256 },
 }
@@ -113,6 +115,7 @@ pub enum Outcome {
     Mismatch {
         number: u64,
         hash: B256,
+        parent_hash: B256,
         claimed: B256,
         computed: B256,
     },
@@ -215,6 +218,11 @@ impl Follower {
             }
             let target = chain_head.saturating_sub(self.config.confirmations);
             if head.number >= target {
+                // Caught up: the head itself may have been replaced at the same height.
+                if self.head_replaced(&head).await? {
+                    self.handle_reorg(head.number).await?;
+                    continue;
+                }
                 tokio::time::sleep(self.config.poll_interval).await;
                 continue;
             }
@@ -236,22 +244,16 @@ impl Follower {
                 self.handle_reorg(head.number).await?;
                 continue;
             }
-            let executed = self.kind.execute(self.store.reader()?, &input)?;
-            let verdict = self.store.apply_block(
-                number,
-                input.hash,
-                input.header.state_root,
-                executed.changes,
-                || block_rlp(&input),
-            )?;
+            let hash = input.hash;
+            let (gas_used, verdict) = self.execute_and_apply(input).await?;
             match verdict {
                 Verdict::Match(_) => {
                     stats.blocks += 1;
-                    stats.gas += executed.gas_used;
+                    stats.gas += gas_used;
                     self.metrics.blocks_verified.fetch_add(1, Ordering::Relaxed);
                     self.metrics
                         .gas_verified
-                        .fetch_add(executed.gas_used, Ordering::Relaxed);
+                        .fetch_add(gas_used, Ordering::Relaxed);
                     self.metrics.verified_head.store(number, Ordering::Relaxed);
                 }
                 Verdict::Mismatch { claimed, computed } => {
@@ -259,7 +261,7 @@ impl Follower {
                         .state_root_mismatches
                         .fetch_add(1, Ordering::Relaxed);
                     error!(
-                        block = number, hash = %input.hash, %claimed, %computed,
+                        block = number, %hash, %claimed, %computed,
                         "STATE ROOT MISMATCH: the endpoint claims a root re-execution does not \
                          produce; refusing to verify this block or any after it"
                     );
@@ -267,7 +269,8 @@ impl Follower {
                     return Ok((
                         Outcome::Mismatch {
                             number,
-                            hash: input.hash,
+                            hash,
+                            parent_hash: head.hash,
                             claimed,
                             computed,
                         },
@@ -276,6 +279,38 @@ impl Follower {
                 }
             }
         }
+    }
+
+    /// Executes `input` on the local state and applies the result, on a blocking thread: EVM
+    /// execution and the commit's fsync must not stall the async runtime.
+    async fn execute_and_apply(&self, input: BlockInput) -> Result<(u64, Verdict), FollowError> {
+        let (store, kind) = (self.store.clone(), self.kind.clone());
+        tokio::task::spawn_blocking(move || {
+            let executed = kind.execute(store.reader()?, &input)?;
+            let verdict = store.apply_block(
+                input.header.number,
+                input.hash,
+                input.header.state_root,
+                executed.changes,
+                || block_rlp(&input),
+            )?;
+            Ok((executed.gas_used, verdict))
+        })
+        .await
+        .map_err(|e| FollowError::Worker(e.to_string()))?
+    }
+
+    /// Whether the endpoint's block at the local head's height is no longer the local head.
+    async fn head_replaced(&self, head: &StoredHeader) -> Result<bool, FollowError> {
+        if head.number == 0 {
+            return Ok(false);
+        }
+        let remote = self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Number(head.number))
+            .await?;
+        // A missing block is a reorg to a shorter chain: also not our head any more.
+        Ok(remote.is_none_or(|block| block.header.hash != head.hash))
     }
 
     /// Walks back from `local_head` to the last block both chains share and rolls back to it.

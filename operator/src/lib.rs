@@ -5,11 +5,22 @@
 //!   maintained Merkle-Patricia state root, undo log and durable progress.
 //! - [`genesis`]: bootstraps the state from a geth-style `genesis.json`.
 //! - [`follower`]: follows a rollup over JSON-RPC and records a verdict per block.
-//! - [`metrics`]: engine counters for the node's Prometheus endpoint.
+//! - [`metrics`]: counters for the node's Prometheus endpoint, and its small HTTP server.
+//! - [`config`]: the node's TOML configuration, validated at load.
+//! - [`outbox`]: the durable queue of signed messages not yet delivered to every aggregator.
+//! - [`delivery`]: one gRPC sender per aggregator, draining the outbox.
+//! - [`node`]: the [`OperatorNode`] that wires all of the above (and the protected signer).
 
+pub mod config;
+pub mod delivery;
 pub mod execution;
 pub mod follower;
 pub mod genesis;
 pub mod metrics;
-pub mod slashing_protection;
+pub mod node;
+pub mod outbox;
 pub mod state;
+
+pub use node::{
+    GenesisMismatch, NodeError, NodeOutcome, NodeSpec, OperatorNode, RollupSpec, SigningSpec,
+};

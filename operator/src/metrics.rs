@@ -17,12 +17,25 @@ pub struct Metrics {
     pub verified_head: AtomicU64,
     /// Height of the endpoint's head as last seen.
     pub chain_head: AtomicU64,
+    /// Highest height whose attestation is signed and queued for delivery.
+    pub signed_head: AtomicU64,
+    /// The head the rollup's finality policy allows signing at, as last seen.
+    pub signable_head: AtomicU64,
+    /// L2 RPC calls that failed transiently and were retried after a backoff.
+    pub rpc_retries: AtomicU64,
 }
 
 impl Metrics {
     /// The metrics in the Prometheus text exposition format.
     pub fn render_prometheus(&self) -> String {
-        let counters = [
+        let mut out = String::new();
+        self.render_into("", &mut out);
+        out
+    }
+
+    /// Appends the series with `labels` (e.g. `rollup="1"`, or empty) to `out`.
+    pub fn render_into(&self, labels: &str, out: &mut String) {
+        let series = [
             (
                 "surety_blocks_verified_total",
                 "counter",
@@ -37,26 +50,56 @@ impl Metrics {
             ("surety_reorgs_total", "counter", &self.reorgs),
             ("surety_verified_head", "gauge", &self.verified_head),
             ("surety_chain_head", "gauge", &self.chain_head),
+            ("surety_signed_head", "gauge", &self.signed_head),
+            ("surety_signable_head", "gauge", &self.signable_head),
+            ("surety_rpc_retries_total", "counter", &self.rpc_retries),
         ];
-        let mut out = String::new();
-        for (name, kind, value) in counters {
+        for (name, kind, value) in series {
+            let labels = if labels.is_empty() {
+                String::new()
+            } else {
+                format!("{{{labels}}}")
+            };
             out.push_str(&format!(
-                "# TYPE {name} {kind}\n{name} {}\n",
+                "# TYPE {name} {kind}\n{name}{labels} {}\n",
                 value.load(Ordering::Relaxed)
             ));
         }
-        out
     }
 }
 
-/// Serves `GET /metrics` in the Prometheus text format, rendered by `render` on every scrape,
-/// on connections from `listener` until the task is dropped. Anything else gets a 404; a client
-/// that sends more than 8 KiB of request head or stalls for 5 s is dropped.
+/// One HTTP answer of the node's endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub content_type: &'static str,
+    pub body: String,
+}
+
+impl Response {
+    /// Prometheus' text exposition format.
+    pub fn prometheus(body: String) -> Self {
+        Self {
+            content_type: "text/plain; version=0.0.4",
+            body,
+        }
+    }
+
+    pub fn json(body: String) -> Self {
+        Self {
+            content_type: "application/json",
+            body,
+        }
+    }
+}
+
+/// Serves `GET` requests on connections from `listener` until the task is dropped: `route`
+/// renders the answer for a path on every request, `None` is a 404. A client that sends more
+/// than 8 KiB of request head or stalls for 5 s is dropped.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    render: impl Fn() -> String + Send + Sync + 'static,
+    route: impl Fn(&str) -> Option<Response> + Send + Sync + 'static,
 ) {
-    let render = std::sync::Arc::new(render);
+    let render = std::sync::Arc::new(route);
     loop {
         let Ok((stream, peer)) = listener.accept().await else {
             continue;
@@ -74,7 +117,7 @@ pub async fn serve(
 
 async fn respond(
     mut stream: tokio::net::TcpStream,
-    render: impl Fn() -> String,
+    route: impl Fn(&str) -> Option<Response>,
 ) -> std::io::Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut head = Vec::with_capacity(512);
@@ -86,16 +129,26 @@ async fn respond(
         }
         head.extend_from_slice(&buf[..n]);
     }
-    let scrape = head.starts_with(b"GET /metrics ") || head.starts_with(b"GET /metrics?");
-    let (status, body) = if scrape {
-        ("200 OK", render())
-    } else {
-        ("404 Not Found", "not found: try /metrics\n".to_owned())
+    let request = String::from_utf8_lossy(&head);
+    let path = request
+        .strip_prefix("GET ")
+        .and_then(|rest| rest.split([' ', '?']).next());
+    let (status, response) = match path.and_then(route) {
+        Some(response) => ("200 OK", response),
+        None => (
+            "404 Not Found",
+            Response {
+                content_type: "text/plain",
+                body: "not found: try /metrics or /status\n".to_owned(),
+            },
+        ),
     };
     let response = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n{body}",
-        body.len()
+        "HTTP/1.1 {status}\r\nContent-Type: {}\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{}",
+        response.content_type,
+        response.body.len(),
+        response.body
     );
     stream.write_all(response.as_bytes()).await?;
     stream.shutdown().await
@@ -123,7 +176,9 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let rendered = metrics.clone();
-        let server = tokio::spawn(serve(listener, move || rendered.render_prometheus()));
+        let server = tokio::spawn(serve(listener, move |path| {
+            (path == "/metrics").then(|| Response::prometheus(rendered.render_prometheus()))
+        }));
 
         metrics.blocks_verified.store(42, Ordering::Relaxed);
         let response = get(addr, "/metrics").await;

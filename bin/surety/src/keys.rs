@@ -84,7 +84,7 @@ pub(crate) fn run(command: KeysCommand) -> eyre::Result<()> {
     }
 }
 
-fn read_password_file(path: &Path) -> eyre::Result<Zeroizing<String>> {
+pub(crate) fn read_password_file(path: &Path) -> eyre::Result<Zeroizing<String>> {
     let bytes = Zeroizing::new(
         fs::read(path).wrap_err_with(|| format!("cannot read password file {}", path.display()))?,
     );

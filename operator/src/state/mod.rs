@@ -27,6 +27,7 @@ use journal::{Journal, Tag};
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 use revm::{database::BundleState, state::Bytecode};
 use std::{collections::BTreeMap, path::Path};
+use surety_slashing_protection::{ChainError, VerifiedBlock, VerifiedChain};
 use tokio::sync::watch;
 
 /// `address (20)` → [`AccountRecord`] encoding.
@@ -221,6 +222,17 @@ pub struct Evidence {
     pub block_rlp: Vec<u8>,
 }
 
+/// The store is the node's record of what it verified: the signer reads it directly.
+impl VerifiedChain for StateStore {
+    fn verified_head(&self) -> Option<u64> {
+        self.head().map(|head| head.number)
+    }
+
+    fn verified_block(&self, number: u64) -> Result<Option<VerifiedBlock>, ChainError> {
+        Ok(Self::verified_block(self, number)?)
+    }
+}
+
 /// The redb state store.
 #[derive(Debug)]
 pub struct StateStore {
@@ -284,6 +296,28 @@ impl StateStore {
             .map_err(db_err)?
             .map(|r| decode_header(number, r.value()))
             .transpose()
+    }
+
+    /// The verified block at `number` with its parent's hash, if both are on the local chain.
+    pub fn verified_block(&self, number: u64) -> Result<Option<VerifiedBlock>, StateError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let headers = txn.open_table(HEADERS).map_err(db_err)?;
+        let read = |n: u64| -> Result<Option<StoredHeader>, StateError> {
+            headers
+                .get(n)
+                .map_err(db_err)?
+                .map(|r| decode_header(n, r.value()))
+                .transpose()
+        };
+        let (Some(parent_number), Some(header)) = (number.checked_sub(1), read(number)?) else {
+            return Ok(None);
+        };
+        Ok(read(parent_number)?.map(|parent| VerifiedBlock {
+            number,
+            hash: header.hash,
+            parent_hash: parent.hash,
+            state_root: header.state_root,
+        }))
     }
 
     /// A snapshot reader of the state at the current head.

@@ -13,7 +13,7 @@
 
 use std::{
     path::{Path, PathBuf},
-    sync::{Arc, atomic::Ordering},
+    sync::Arc,
     time::Duration,
 };
 
@@ -28,15 +28,15 @@ use surety_contracts::{
     deploy_all, send,
 };
 use surety_operator::{
+    NodeOutcome, NodeSpec, OperatorNode, RollupSpec,
+    config::SignAt,
     execution::{EthereumHardfork, EthereumRules, ExecutionKind},
-    follower::{Follower, FollowerConfig, Outcome, connect_http},
+    follower::{Follower, FollowerConfig, connect_http},
     genesis::GenesisFile,
-    metrics::Metrics,
-    state::StateStore,
+    state::{StateStore, StoredHeader},
 };
 use surety_primitives::SecretKey;
 
-use crate::operator::serve_metrics;
 use surety_testkit::{
     anvil::{Anvil, AnvilInstance},
     genesis::GenesisBuilder,
@@ -46,6 +46,8 @@ use surety_testkit::{
 
 /// The devnet rollup's chain id.
 const L2_CHAIN_ID: u64 = 901;
+/// The devnet rollup's Surety id (the first registered).
+const ROLLUP_ID: u64 = 1;
 /// Quorum threshold of the devnet rollup, in basis points (the minimum Surety allows).
 const THRESHOLD_BPS: u16 = 6_667;
 /// Blocks between an operator's allocation and the moment EigenLayer counts it.
@@ -132,31 +134,30 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
         }
         None => l2.url(),
     };
-    let store = Arc::new(StateStore::open(operator_dir.join("state.redb"))?);
-    let metrics = Arc::new(Metrics::default());
-    serve_metrics(args.metrics_addr, metrics.clone()).await?;
-    let follower = Follower::new(
-        connect_http(endpoint.as_str())?,
-        store.clone(),
-        ExecutionKind::Ethereum(EthereumRules::new(L2_CHAIN_ID, EthereumHardfork::Prague)),
-        metrics.clone(),
-        FollowerConfig {
-            until: args.blocks,
-            poll_interval: Duration::from_millis(200),
-            ..FollowerConfig::default()
-        },
-    );
-    // The operator computes the genesis root itself (anvil reports the empty root for block 0).
-    follower
-        .bootstrap(&GenesisFile::load(&genesis_path)?)
-        .await?;
-    let genesis_block = store.header(0)?.ok_or_else(|| eyre!("no genesis header"))?;
+    // The operator computes the genesis root itself (anvil reports the empty root for block 0),
+    // and the rollup is registered with it.
+    let genesis_block = bootstrap_genesis(&operator_dir, endpoint.as_str(), &genesis_path).await?;
     register_rollup(
         &deployer,
         &deployment,
         genesis_block.hash,
         genesis_block.state_root,
     )
+    .await?;
+    let node = OperatorNode::build(NodeSpec {
+        datadir: operator_dir.clone(),
+        http_addr: Some(args.metrics_addr),
+        rollups: vec![RollupSpec {
+            id: ROLLUP_ID,
+            rpc: endpoint.to_string(),
+            genesis: genesis_path.clone(),
+            hardfork: EthereumHardfork::Prague,
+            sign_at: SignAt::Latest,
+        }],
+        signing: None,
+        until: args.blocks,
+        poll_interval: Duration::from_millis(200),
+    })
     .await?;
 
     let config = WorkloadConfig::new(genesis.keys.clone()).txs_per_block(args.txs_per_block);
@@ -172,50 +173,60 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
         "operator re-executing every L2 block (state in {}); Ctrl-C stops the devnet",
         operator_dir.display()
     );
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let outcome = tokio::select! {
-        result = follower.run() => Some(result?),
-        _ = tokio::signal::ctrl_c() => None,
-        _ = terminate.recv() => None,
-    };
+    let started = std::time::Instant::now();
+    let outcome = node.run(crate::operator::shutdown_signal()).await;
     let workload = workload.stop().await;
-    match outcome {
-        None => {
+    match outcome? {
+        NodeOutcome::Stopped => {
             // On Ctrl-C the terminal stops the anvils too, so the workload's last block may have
             // failed; that is the stop, not an error.
-            println!(
-                "stopped: operator verified up to block {}, last L2 head seen {}",
-                store.head().map_or(0, |head| head.number),
-                metrics.chain_head.load(Ordering::Relaxed)
-            );
+            println!("stopped after {:.0} s", started.elapsed().as_secs_f64());
             Ok(())
         }
-        Some((Outcome::Reached { head }, stats)) => {
-            let secs = stats.elapsed.as_secs_f64().max(1e-9);
+        NodeOutcome::Reached => {
             println!(
-                "operator verified every L2 block up to {head} ({:.1} Mgas, {:.1} Mgas/s while \
-                 following)",
-                stats.gas as f64 / 1e6,
-                stats.gas as f64 / 1e6 / secs
+                "operator verified every L2 block up to {} in {:.1} s",
+                args.blocks.unwrap_or(0),
+                started.elapsed().as_secs_f64()
             );
             workload.map(drop).wrap_err("the L2 workload failed")
         }
-        Some((
-            Outcome::Mismatch {
-                number,
-                hash,
-                claimed,
-                computed,
-            },
-            _,
-        )) => Err(eyre!(
-            "ALERT: the L2 endpoint claims state root {claimed} for block {number} ({hash}); \
-             re-execution computed {computed}. The operator stopped at block {} and kept the \
-             evidence in {}",
-            number - 1,
-            operator_dir.display()
-        )),
+        NodeOutcome::Mismatch(mismatches) => {
+            let m = mismatches[0];
+            Err(eyre!(
+                "ALERT: the L2 endpoint claims state root {} for block {} ({}); re-execution \
+                 computed {}. The operator stopped at block {} and kept the evidence in {}",
+                m.claimed_state_root,
+                m.block_number,
+                m.block_hash,
+                m.computed_state_root,
+                m.block_number - 1,
+                operator_dir.display()
+            ))
+        }
     }
+}
+
+/// Builds rollup 1's genesis state in the operator's datadir and returns its block 0.
+async fn bootstrap_genesis(
+    operator_dir: &Path,
+    l2_rpc: &str,
+    genesis_path: &Path,
+) -> eyre::Result<StoredHeader> {
+    let dir = operator_dir.join("rollups").join(ROLLUP_ID.to_string());
+    std::fs::create_dir_all(&dir).wrap_err_with(|| format!("creating {}", dir.display()))?;
+    let store = Arc::new(StateStore::open(dir.join("state.redb"))?);
+    let genesis = GenesisFile::load(genesis_path)?;
+    Follower::new(
+        connect_http(l2_rpc)?,
+        store.clone(),
+        ExecutionKind::Ethereum(EthereumRules::new(L2_CHAIN_ID, EthereumHardfork::Prague)),
+        Arc::default(),
+        FollowerConfig::default(),
+    )
+    .bootstrap(&genesis)
+    .await?;
+    store.header(0)?.ok_or_else(|| eyre!("no genesis header"))
 }
 
 /// A provider signing with anvil's dev account `index`.

@@ -2,23 +2,44 @@
 
 use clap::Subcommand;
 
+mod run;
 mod slashing_protection;
+mod status;
 mod verify;
-
-pub(crate) use verify::serve_metrics;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum OperatorCommand {
+    /// Run the operator node: follow every configured rollup, re-execute each block, sign what
+    /// the rollup's finality policy allows and deliver the attestations to every aggregator.
+    Run(run::Args),
+    /// Show what a running node is doing, per rollup and per aggregator.
+    Status(status::Args),
+    /// Follow a rollup over JSON-RPC, re-execute every block and check its state root (no keys,
+    /// no signing).
+    Verify(verify::Args),
     /// Export or import the signing history (slashing protection).
     #[command(subcommand)]
     SlashingProtection(slashing_protection::Command),
-    /// Follow a rollup over JSON-RPC, re-execute every block and check its state root.
-    Verify(verify::Args),
 }
 
 pub(crate) fn run(command: OperatorCommand) -> eyre::Result<()> {
     match command {
-        OperatorCommand::SlashingProtection(command) => slashing_protection::run(command),
+        OperatorCommand::Run(args) => run::run(args),
+        OperatorCommand::Status(args) => status::run(args),
         OperatorCommand::Verify(args) => verify::run(args),
+        OperatorCommand::SlashingProtection(command) => slashing_protection::run(command),
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub(crate) async fn shutdown_signal() {
+    let mut terminate =
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => return std::future::pending().await,
+        };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
     }
 }

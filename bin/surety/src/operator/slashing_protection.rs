@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use eyre::WrapErr;
-use surety_operator::slashing_protection::{Interchange, SlashingDatabase, database_path};
+use surety_slashing_protection::{Interchange, SlashingDatabase, database_path};
 use tracing::info;
 
 #[derive(Debug, clap::Subcommand)]

@@ -1,15 +1,9 @@
-//! `surety operator verify`: follow a rollup, re-execute every block, compare state roots.
+//! `surety operator verify`: follow a rollup, re-execute every block, compare state roots —
+//! the node without keys, signing or L1.
 
-use eyre::{WrapErr, eyre};
-use std::{path::PathBuf, sync::Arc, time::Duration};
-use surety_operator::{
-    execution::{EthereumHardfork, EthereumRules, ExecutionKind},
-    follower::{Follower, FollowerConfig, Outcome, connect_http},
-    genesis::GenesisFile,
-    metrics::Metrics,
-    metrics::serve as serve_prometheus,
-    state::StateStore,
-};
+use eyre::eyre;
+use std::{path::PathBuf, time::Duration};
+use surety_operator::{NodeOutcome, NodeSpec, OperatorNode, RollupSpec, config::SignAt};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -22,16 +16,13 @@ pub(crate) struct Args {
     /// Directory of the operator's state database (created if missing; resumes if present).
     #[arg(long)]
     datadir: PathBuf,
-    /// Stay this many blocks behind the endpoint's head.
-    #[arg(long, default_value_t = 0)]
-    confirmations: u64,
     /// Stop after verifying this block; exit 0 only if every block up to it matched.
     #[arg(long)]
     until: Option<u64>,
     /// The rollup's hardfork (Ethereum rules, every fork up to it active from genesis).
     #[arg(long, default_value = "prague")]
     hardfork: String,
-    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9100).
+    /// Serve Prometheus metrics at http://ADDR/metrics and status at /status.
     #[arg(long, value_name = "ADDR")]
     metrics_addr: Option<std::net::SocketAddr>,
 }
@@ -44,75 +35,46 @@ pub(crate) fn run(args: Args) -> eyre::Result<()> {
 }
 
 async fn verify(args: Args) -> eyre::Result<()> {
-    let genesis = GenesisFile::load(&args.genesis)?;
-    let hardfork: EthereumHardfork = args
+    let hardfork = args
         .hardfork
         .parse()
         .map_err(|_| eyre!("unknown hardfork `{}`", args.hardfork))?;
-    std::fs::create_dir_all(&args.datadir)
-        .wrap_err_with(|| format!("creating {}", args.datadir.display()))?;
-    let store = Arc::new(StateStore::open(args.datadir.join("state.redb"))?);
-    let kind = ExecutionKind::Ethereum(EthereumRules::new(genesis.chain_id(), hardfork));
-    let config = FollowerConfig {
-        confirmations: args.confirmations,
+    let node = OperatorNode::build(NodeSpec {
+        datadir: args.datadir,
+        http_addr: args.metrics_addr,
+        rollups: vec![RollupSpec {
+            id: 0,
+            rpc: args.l2_rpc,
+            genesis: args.genesis,
+            hardfork,
+            sign_at: SignAt::Latest,
+        }],
+        signing: None,
         until: args.until,
         poll_interval: Duration::from_millis(250),
-        ..FollowerConfig::default()
-    };
-    let metrics = Arc::new(Metrics::default());
-    if let Some(addr) = args.metrics_addr {
-        serve_metrics(addr, metrics.clone()).await?;
-    }
-    let follower = Follower::new(
-        connect_http(&args.l2_rpc)?,
-        store.clone(),
-        kind,
-        metrics,
-        config,
-    );
-    follower.bootstrap(&genesis).await?;
-    if let Some(head) = store.head() {
-        tracing::info!(head = head.number, root = %head.state_root, "resuming from the verified head");
-    }
-    let (outcome, stats) = follower.run().await?;
-    let secs = stats.elapsed.as_secs_f64().max(1e-9);
-    println!(
-        "verified {} blocks, {:.1} Mgas in {:.1}s ({:.1} blocks/s, {:.1} Mgas/s)",
-        stats.blocks,
-        stats.gas as f64 / 1e6,
-        secs,
-        stats.blocks as f64 / secs,
-        stats.gas as f64 / 1e6 / secs
-    );
+    })
+    .await?;
+    let started = std::time::Instant::now();
+    let outcome = node.run(super::shutdown_signal()).await?;
     match outcome {
-        Outcome::Reached { head } => {
-            println!("every block up to {head} matched its state root");
+        NodeOutcome::Reached => {
+            println!(
+                "every block up to {} matched its state root ({:.1} s)",
+                args.until.unwrap_or(0),
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
-        Outcome::Mismatch {
-            number,
-            hash,
-            claimed,
-            computed,
-        } => Err(eyre!(
-            "state root mismatch at block {number} ({hash}): header claims {claimed}, \
-             re-execution computed {computed}"
-        )),
+        NodeOutcome::Stopped => Ok(()),
+        NodeOutcome::Mismatch(mismatches) => {
+            let m = mismatches[0];
+            Err(eyre!(
+                "state root mismatch at block {} ({}): header claims {}, re-execution computed {}",
+                m.block_number,
+                m.block_hash,
+                m.claimed_state_root,
+                m.computed_state_root
+            ))
+        }
     }
-}
-
-/// Binds `addr` and serves the engine's metrics there for the life of the process.
-pub(crate) async fn serve_metrics(
-    addr: std::net::SocketAddr,
-    metrics: Arc<Metrics>,
-) -> eyre::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .wrap_err_with(|| format!("binding the metrics endpoint {addr}"))?;
-    let bound = listener.local_addr()?;
-    tracing::info!("serving Prometheus metrics at http://{bound}/metrics");
-    tokio::spawn(serve_prometheus(listener, move || {
-        metrics.render_prometheus()
-    }));
-    Ok(())
 }

@@ -1,6 +1,10 @@
 //! The protected signer against its rules: an exhaustive comparison with a reference model,
 //! races between threads, guards, locking, interchange, and storage failures.
 
+mod support {
+    pub(crate) mod any_branch;
+}
+
 use std::{
     collections::{BTreeMap, HashMap},
     fs::OpenOptions,
@@ -14,13 +18,13 @@ use std::{
 use alloy_primitives::{Address, B256, U256};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use redb::{BackendError, StorageBackend, backends::FileBackend, backends::InMemoryBackend};
-use surety_operator::slashing_protection::{
-    Error, Interchange, InterchangeError, ProtectedSigner, Refusal, SignedRecord, SlashingDatabase,
-    VerifiedHeads,
-};
+use support::any_branch::{AnyBranch, UNBOUNDED, requesting};
 use surety_primitives::{Domain, SecretKey, Signature, Statement};
+use surety_slashing_protection::{
+    ChainError, Error, Interchange, InterchangeError, ProtectedSigner, Refusal, SignedRecord,
+    SlashingDatabase, VerifiedBlock, VerifiedChain, VerifiedHeads,
+};
 use tempfile::TempDir;
-use tokio::sync::watch;
 
 const DOMAIN: Domain = Domain::new(17_000, Address::repeat_byte(0x5e));
 
@@ -46,13 +50,27 @@ fn key_of(signer: &ProtectedSigner<impl VerifiedHeads>) -> surety_primitives::Pu
     surety_primitives::PublicKey::from_bytes(signer.public_key()).unwrap()
 }
 
-fn all_heads(_: u64) -> Option<u64> {
-    Some(u64::MAX)
+/// Signs through a signer whose verified chain holds whatever is requested ([`AnyBranch`]).
+trait SignRequested {
+    fn sign_requested(&self, s: &Statement) -> Result<Signature, Error>;
+    fn sign_batch_requested(&self, batch: &[Statement]) -> Result<Vec<Signature>, Error>;
 }
 
-fn file_signer(dir: &TempDir, seed: u8) -> ProtectedSigner<fn(u64) -> Option<u64>> {
+impl SignRequested for ProtectedSigner<AnyBranch> {
+    fn sign_requested(&self, s: &Statement) -> Result<Signature, Error> {
+        requesting(std::slice::from_ref(s));
+        self.sign(&DOMAIN, s)
+    }
+
+    fn sign_batch_requested(&self, batch: &[Statement]) -> Result<Vec<Signature>, Error> {
+        requesting(batch);
+        self.sign_batch(&DOMAIN, batch)
+    }
+}
+
+fn file_signer(dir: &TempDir, seed: u8) -> ProtectedSigner<AnyBranch> {
     let db = SlashingDatabase::create_or_open(&dir.path().join("sp.redb"), &DOMAIN).unwrap();
-    ProtectedSigner::new(db, key(seed), all_heads as fn(u64) -> Option<u64>)
+    ProtectedSigner::new(db, key(seed), UNBOUNDED)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -134,7 +152,7 @@ fn universe() -> Vec<Op> {
 /// Runs `history` on its own rollup of `signer`'s database, so histories stay independent
 /// without a database per history.
 fn run_history(
-    signer: &ProtectedSigner<impl VerifiedHeads>,
+    signer: &ProtectedSigner<AnyBranch>,
     rollup_id: u64,
     history: &[&Op],
 ) -> Result<(), String> {
@@ -146,14 +164,14 @@ fn run_history(
             Op::Sign(s) => {
                 let s = on_rollup(s);
                 (
-                    signer.sign(&DOMAIN, &s).map(|sig| vec![sig]),
+                    signer.sign_requested(&s).map(|sig| vec![sig]),
                     model.sign(&[s]),
                     vec![s],
                 )
             }
             Op::Batch(b) => {
                 let b: Vec<Statement> = b.iter().map(on_rollup).collect();
-                (signer.sign_batch(&DOMAIN, &b), model.sign(&b), b)
+                (signer.sign_batch_requested(&b), model.sign(&b), b)
             }
             Op::Prune(h) => {
                 signer
@@ -236,7 +254,7 @@ fn every_history_of_three_operations_matches_the_model() {
                 scope.spawn(move || {
                     let db = SlashingDatabase::create_with_backend(InMemoryBackend::new(), &DOMAIN)
                         .unwrap();
-                    let signer = ProtectedSigner::new(db, key(1), |_| Some(HEAD));
+                    let signer = ProtectedSigner::new(db, key(1), AnyBranch { head: HEAD });
                     let mut disagreements = Vec::new();
                     for (rollup_id, history) in (0u64..).zip(chunk) {
                         if let Err(e) = run_history(&signer, rollup_id, history) {
@@ -275,7 +293,7 @@ fn race_for_one_height(n: usize) {
                 let mut s = statement(3, 42, 1, 1, 1);
                 s.state_root = B256::from(U256::from(i + 1));
                 barrier.wait();
-                (s, signer.sign(&DOMAIN, &s))
+                (s, signer.sign_requested(&s))
             })
         })
         .collect();
@@ -325,7 +343,7 @@ fn random_interleavings_never_release_conflicting_signatures() {
     for seed in 0..4u64 {
         let dir = TempDir::new().unwrap();
         let db = SlashingDatabase::create_or_open(&dir.path().join("sp.redb"), &DOMAIN).unwrap();
-        let signer = Arc::new(ProtectedSigner::new(db, key(3), |_| Some(HEAD)));
+        let signer = Arc::new(ProtectedSigner::new(db, key(3), AnyBranch { head: HEAD }));
         let threads: Vec<_> = (0..8u64)
             .map(|t| {
                 let signer = signer.clone();
@@ -346,7 +364,7 @@ fn random_interleavings_never_release_conflicting_signatures() {
                                 )
                             })
                             .collect();
-                        if let Ok(sigs) = signer.sign_batch(&DOMAIN, &batch) {
+                        if let Ok(sigs) = signer.sign_batch_requested(&batch) {
                             released.extend(batch.into_iter().zip(sigs));
                         }
                     }
@@ -386,17 +404,17 @@ fn an_identical_repeat_is_re_signed_without_a_write_and_yields_the_same_signatur
     let dir = TempDir::new().unwrap();
     let signer = file_signer(&dir, 4);
     let s = statement(1, 10, 1, 1, 1);
-    let first = signer.sign(&DOMAIN, &s).unwrap();
-    let again = signer.sign(&DOMAIN, &s).unwrap();
+    let first = signer.sign_requested(&s).unwrap();
+    let again = signer.sign_requested(&s).unwrap();
     assert_eq!(first, again);
-    let batch = signer.sign_batch(&DOMAIN, &[s, s]).unwrap();
+    let batch = signer.sign_batch_requested(&[s, s]).unwrap();
     assert_eq!(batch, vec![first, first]);
     let m = signer.metrics().snapshot();
     assert_eq!((m.signed, m.repeated), (1, 3));
     // A different parent alone is refused as well.
     let other_parent = statement(1, 10, 1, 1, 2);
     assert!(matches!(
-        signer.sign(&DOMAIN, &other_parent),
+        signer.sign_requested(&other_parent),
         Err(Error::Refused(Refusal::Conflict { .. }))
     ));
 }
@@ -405,14 +423,14 @@ fn an_identical_repeat_is_re_signed_without_a_write_and_yields_the_same_signatur
 fn a_refused_batch_records_nothing() {
     let dir = TempDir::new().unwrap();
     let signer = file_signer(&dir, 5);
-    signer.sign(&DOMAIN, &statement(1, 5, 1, 1, 1)).unwrap();
+    signer.sign_requested(&statement(1, 5, 1, 1, 1)).unwrap();
     let batch = [
         statement(1, 4, 1, 1, 1),
         statement(1, 6, 1, 1, 1),
         statement(1, 5, 2, 2, 1),
     ];
     assert!(matches!(
-        signer.sign_batch(&DOMAIN, &batch),
+        signer.sign_batch_requested(&batch),
         Err(Error::Refused(Refusal::Conflict { .. }))
     ));
     let db = signer.database();
@@ -420,25 +438,52 @@ fn a_refused_batch_records_nothing() {
         assert_eq!(db.signed_at(signer.public_key(), 1, height).unwrap(), None);
     }
     // The same heights sign fine afterwards, and a batch conflicting with itself is refused.
-    signer.sign_batch(&DOMAIN, &batch[..2]).unwrap();
+    signer.sign_batch_requested(&batch[..2]).unwrap();
     let self_conflict = [statement(1, 7, 1, 1, 1), statement(1, 7, 1, 2, 1)];
-    assert!(signer.sign_batch(&DOMAIN, &self_conflict).is_err());
+    assert!(signer.sign_batch_requested(&self_conflict).is_err());
     assert_eq!(db.signed_at(signer.public_key(), 1, 7).unwrap(), None);
 }
 
+/// A verified chain of one rollup: blocks `1..=head` with hash `n`, parent `n - 1`, root `n`.
+struct Chain {
+    head: AtomicU64,
+}
+
+fn verified(n: u64) -> Statement {
+    let byte = |n: u64| u8::try_from(n).unwrap();
+    statement(1, n, byte(n), byte(n), byte(n - 1))
+}
+
+impl VerifiedChain for Chain {
+    fn verified_head(&self) -> Option<u64> {
+        Some(self.head.load(Ordering::SeqCst))
+    }
+
+    fn verified_block(&self, number: u64) -> Result<Option<VerifiedBlock>, ChainError> {
+        Ok((number <= self.head.load(Ordering::SeqCst)).then(|| {
+            let s = verified(number);
+            VerifiedBlock {
+                number,
+                hash: s.block_hash,
+                parent_hash: s.parent_hash,
+                state_root: s.state_root,
+            }
+        }))
+    }
+}
+
 #[test]
-fn heights_beyond_the_verified_head_and_unfollowed_rollups_are_refused() {
+fn only_what_the_node_verified_is_signed() {
     let dir = TempDir::new().unwrap();
     let db = SlashingDatabase::create_or_open(&dir.path().join("sp.redb"), &DOMAIN).unwrap();
-    let (head_tx, head_rx) = watch::channel(10u64);
-    let heads: HashMap<u64, watch::Receiver<u64>> = HashMap::from([(1, head_rx)]);
+    let chain = Arc::new(Chain {
+        head: AtomicU64::new(10),
+    });
+    let heads: HashMap<u64, Arc<Chain>> = HashMap::from([(1, chain.clone())]);
     let signer = ProtectedSigner::new(db, key(6), heads);
-    assert!(signer.sign(&DOMAIN, &statement(1, 10, 1, 1, 1)).is_ok());
+    assert!(signer.sign(&DOMAIN, &verified(10)).is_ok());
     assert_eq!(
-        signer
-            .sign(&DOMAIN, &statement(1, 11, 1, 1, 1))
-            .unwrap_err()
-            .to_string(),
+        signer.sign(&DOMAIN, &verified(11)).unwrap_err().to_string(),
         Error::from(Refusal::BeyondVerifiedHead {
             rollup_id: 1,
             block_number: 11,
@@ -446,15 +491,53 @@ fn heights_beyond_the_verified_head_and_unfollowed_rollups_are_refused() {
         })
         .to_string()
     );
-    head_tx.send(11).unwrap();
-    assert!(signer.sign(&DOMAIN, &statement(1, 11, 1, 1, 1)).is_ok());
+    chain.head.store(11, Ordering::SeqCst);
+    assert!(signer.sign(&DOMAIN, &verified(11)).is_ok());
     assert!(matches!(
         signer.sign(&DOMAIN, &statement(2, 1, 1, 1, 1)),
         Err(Error::Refused(Refusal::UnknownRollup { rollup_id: 2 }))
     ));
-    // One statement beyond the head refuses its whole batch.
-    let batch = [statement(1, 12, 1, 1, 1), statement(1, 9, 1, 1, 1)];
-    assert!(signer.sign_batch(&DOMAIN, &batch).is_err());
+    // A root, block hash or parent the node did not compute is refused, with what it verified.
+    let truth = verified(9);
+    for wrong in [
+        Statement {
+            state_root: B256::repeat_byte(0xee),
+            ..truth
+        },
+        Statement {
+            block_hash: B256::repeat_byte(0xee),
+            ..truth
+        },
+        Statement {
+            parent_hash: B256::repeat_byte(0xee),
+            ..truth
+        },
+    ] {
+        match signer.sign(&DOMAIN, &wrong) {
+            Err(Error::Refused(Refusal::NotVerified {
+                rollup_id: 1,
+                verified,
+                requested,
+            })) => {
+                assert!(verified.matches(&truth));
+                assert_eq!(*requested, wrong);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // One statement beyond the head, or not verified, refuses its whole batch.
+    for batch in [
+        [verified(12), verified(9)],
+        [
+            Statement {
+                state_root: B256::repeat_byte(0xee),
+                ..verified(8)
+            },
+            verified(9),
+        ],
+    ] {
+        assert!(signer.sign_batch(&DOMAIN, &batch).is_err());
+    }
     assert_eq!(
         signer
             .database()
@@ -464,8 +547,13 @@ fn heights_beyond_the_verified_head_and_unfollowed_rollups_are_refused() {
     );
     let m = signer.metrics().snapshot();
     assert_eq!(
-        (m.signed, m.beyond_verified_head, m.unknown_rollup),
-        (2, 2, 1)
+        (
+            m.signed,
+            m.beyond_verified_head,
+            m.unknown_rollup,
+            m.not_verified
+        ),
+        (2, 2, 1, 4)
     );
 }
 
@@ -516,24 +604,24 @@ fn pruning_keeps_pruned_heights_refused_and_the_history_survives_reopening() {
     let signer = file_signer(&dir, 8);
     let pk = *signer.public_key();
     for h in 1..=5 {
-        signer.sign(&DOMAIN, &statement(1, h, 1, 1, 1)).unwrap();
+        signer.sign_requested(&statement(1, h, 1, 1, 1)).unwrap();
     }
     assert_eq!(signer.database().prune(&pk, 1, 3).unwrap(), 3);
     for h in [2, 3] {
         assert!(matches!(
-            signer.sign(&DOMAIN, &statement(1, h, 1, 1, 1)),
+            signer.sign_requested(&statement(1, h, 1, 1, 1)),
             Err(Error::Refused(Refusal::BelowWatermark { watermark: 3, .. }))
         ));
     }
     assert!(
-        signer.sign(&DOMAIN, &statement(1, 4, 1, 1, 1)).is_ok(),
+        signer.sign_requested(&statement(1, 4, 1, 1, 1)).is_ok(),
         "repeat above watermark"
     );
     drop(signer);
     let signer = file_signer(&dir, 8);
     assert_eq!(signer.database().low_watermark(&pk, 1).unwrap(), Some(3));
     assert!(matches!(
-        signer.sign(&DOMAIN, &statement(1, 5, 2, 2, 1)),
+        signer.sign_requested(&statement(1, 5, 2, 2, 1)),
         Err(Error::Refused(Refusal::Conflict { .. }))
     ));
 }
@@ -546,10 +634,7 @@ fn export_import_round_trips_and_import_is_idempotent() {
     let (a, b) = (TempDir::new().unwrap(), TempDir::new().unwrap());
     let signer = file_signer(&a, 9);
     signer
-        .sign_batch(
-            &DOMAIN,
-            &[statement(1, 1, 1, 1, 1), statement(2, 7, 2, 3, 4)],
-        )
+        .sign_batch_requested(&[statement(1, 1, 1, 1, 1), statement(2, 7, 2, 3, 4)])
         .unwrap();
     signer.database().prune(signer.public_key(), 1, 0).unwrap();
     let json = signer
@@ -586,10 +671,10 @@ fn export_import_round_trips_and_import_is_idempotent() {
     drop(target);
     let moved = file_signer(&b, 9);
     assert!(matches!(
-        moved.sign(&DOMAIN, &statement(2, 7, 2, 2, 4)),
+        moved.sign_requested(&statement(2, 7, 2, 2, 4)),
         Err(Error::Refused(Refusal::Conflict { .. }))
     ));
-    assert!(moved.sign(&DOMAIN, &statement(2, 7, 2, 3, 4)).is_ok());
+    assert!(moved.sign_requested(&statement(2, 7, 2, 3, 4)).is_ok());
 }
 
 #[test]
@@ -597,7 +682,7 @@ fn import_keeps_the_higher_watermark_and_refuses_conflicts_atomically() {
     let dir = TempDir::new().unwrap();
     let signer = file_signer(&dir, 10);
     let pk = *signer.public_key();
-    signer.sign(&DOMAIN, &statement(1, 20, 1, 1, 1)).unwrap();
+    signer.sign_requested(&statement(1, 20, 1, 1, 1)).unwrap();
     signer.database().prune(&pk, 1, 10).unwrap();
 
     let mut lower = signer.database().export().unwrap();
@@ -618,7 +703,7 @@ fn import_keeps_the_higher_watermark_and_refuses_conflicts_atomically() {
     for s in [new, bad] {
         rollup
             .signed_statements
-            .push(surety_operator::slashing_protection::SignedStatement {
+            .push(surety_slashing_protection::SignedStatement {
                 block_number: s.block_number,
                 block_hash: s.block_hash,
                 parent_hash: s.parent_hash,
@@ -727,10 +812,7 @@ impl StorageBackend for FaultyBackend {
     }
 }
 
-fn faulty_signer(
-    path: &std::path::Path,
-    faults: &Arc<Faults>,
-) -> ProtectedSigner<fn(u64) -> Option<u64>> {
+fn faulty_signer(path: &std::path::Path, faults: &Arc<Faults>) -> ProtectedSigner<AnyBranch> {
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -742,7 +824,7 @@ fn faulty_signer(
         faults: faults.clone(),
     };
     let db = SlashingDatabase::create_with_backend(backend, &DOMAIN).unwrap();
-    ProtectedSigner::new(db, key(11), all_heads as fn(u64) -> Option<u64>)
+    ProtectedSigner::new(db, key(11), UNBOUNDED)
 }
 
 #[test]
@@ -767,7 +849,7 @@ fn a_failing_write_or_sync_fails_closed() {
         };
         counter.store(nth, Ordering::SeqCst);
         let s = statement(1, height, 1, 1, 1);
-        let result = signer.sign(&DOMAIN, &s);
+        let result = signer.sign_requested(&s);
         if !faults.fired.load(Ordering::SeqCst) {
             // The commit needed fewer operations than `nth`: the fault never fired.
             released.push(s);
@@ -782,12 +864,12 @@ fn a_failing_write_or_sync_fails_closed() {
         assert_eq!(signer.metrics().snapshot().storage_failures, 1);
         // The handle stays closed: nothing it has in memory may justify a signature now.
         assert!(matches!(
-            signer.sign(&DOMAIN, &s),
+            signer.sign_requested(&s),
             Err(Error::Storage(_) | Error::Poisoned)
         ));
         assert!(
             signer
-                .sign(&DOMAIN, &statement(1, height + 1000, 1, 1, 1))
+                .sign_requested(&statement(1, height + 1000, 1, 1, 1))
                 .is_err()
         );
         drop(signer);

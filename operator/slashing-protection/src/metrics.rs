@@ -12,6 +12,7 @@ pub struct SignerMetrics {
     conflict: AtomicU64,
     below_watermark: AtomicU64,
     beyond_verified_head: AtomicU64,
+    not_verified: AtomicU64,
     unknown_rollup: AtomicU64,
     wrong_domain: AtomicU64,
     storage_failures: AtomicU64,
@@ -27,6 +28,8 @@ pub struct SignerMetricsSnapshot {
     pub conflict: u64,
     pub below_watermark: u64,
     pub beyond_verified_head: u64,
+    /// Statements naming a block or root other than the one this node verified.
+    pub not_verified: u64,
     pub unknown_rollup: u64,
     pub wrong_domain: u64,
     /// Requests that failed closed on a storage error (or a handle poisoned by one).
@@ -45,6 +48,7 @@ impl SignerMetrics {
                 Refusal::Conflict { .. } => &self.conflict,
                 Refusal::BelowWatermark { .. } => &self.below_watermark,
                 Refusal::BeyondVerifiedHead { .. } => &self.beyond_verified_head,
+                Refusal::NotVerified { .. } => &self.not_verified,
                 Refusal::UnknownRollup { .. } => &self.unknown_rollup,
                 Refusal::WrongDomain { .. } => &self.wrong_domain,
             },
@@ -60,9 +64,36 @@ impl SignerMetrics {
             conflict: self.conflict.load(Relaxed),
             below_watermark: self.below_watermark.load(Relaxed),
             beyond_verified_head: self.beyond_verified_head.load(Relaxed),
+            not_verified: self.not_verified.load(Relaxed),
             unknown_rollup: self.unknown_rollup.load(Relaxed),
             wrong_domain: self.wrong_domain.load(Relaxed),
             storage_failures: self.storage_failures.load(Relaxed),
+        }
+    }
+}
+
+impl SignerMetricsSnapshot {
+    /// Appends the counters in the Prometheus text format to `out`.
+    pub fn render_into(&self, out: &mut String) {
+        out.push_str(&format!(
+            "# TYPE surety_signer_signed_total counter\nsurety_signer_signed_total {}\n\
+             # TYPE surety_signer_repeated_total counter\nsurety_signer_repeated_total {}\n\
+             # TYPE surety_signer_storage_failures_total counter\n\
+             surety_signer_storage_failures_total {}\n\
+             # TYPE surety_signer_refused_total counter\n",
+            self.signed, self.repeated, self.storage_failures
+        ));
+        for (reason, n) in [
+            ("conflict", self.conflict),
+            ("below_watermark", self.below_watermark),
+            ("beyond_verified_head", self.beyond_verified_head),
+            ("not_verified", self.not_verified),
+            ("unknown_rollup", self.unknown_rollup),
+            ("wrong_domain", self.wrong_domain),
+        ] {
+            out.push_str(&format!(
+                "surety_signer_refused_total{{reason=\"{reason}\"}} {n}\n"
+            ));
         }
     }
 }

@@ -1,7 +1,7 @@
 use std::{fmt, sync::Arc};
 
 use alloy_primitives::B256;
-use surety_primitives::{Domain, SecretKey, Signature, Statement};
+use surety_primitives::{Domain, Mismatch, SecretKey, Signature, Statement};
 use tracing::{error, warn};
 
 use super::{
@@ -72,16 +72,27 @@ impl<H: VerifiedHeads> ProtectedSigner<H> {
             .collect())
     }
 
+    /// Signs a mismatch report. Reports carry their own domain tag and can never count as an
+    /// attestation nor conflict with one, so they need no record; only the L1 domain is checked.
+    pub fn sign_mismatch(&self, domain: &Domain, mismatch: &Mismatch) -> Result<Signature, Error> {
+        let stored = *self.db.domain();
+        if *domain != stored {
+            return Err(Refusal::WrongDomain {
+                stored,
+                requested: *domain,
+            }
+            .into());
+        }
+        Ok(self.secret.sign(&mismatch.signing_root(domain).0))
+    }
+
     /// Returns `Ok` only once every statement is durably recorded (or was already).
     fn authorize(&self, domain: &Domain, statements: &[(Statement, B256)]) -> Result<(), Error> {
-        let result = self
-            .guard(domain, statements)
-            .map_err(Error::from)
-            .and_then(|()| {
-                let recorded = self.db.record(&self.pubkey, statements)?;
-                self.metrics.released(recorded.new, recorded.repeated);
-                Ok(())
-            });
+        let result = self.guard(domain, statements).and_then(|()| {
+            let recorded = self.db.record(&self.pubkey, statements)?;
+            self.metrics.released(recorded.new, recorded.repeated);
+            Ok(())
+        });
         if let Err(err) = &result {
             self.metrics.failed(err);
             match err {
@@ -95,26 +106,41 @@ impl<H: VerifiedHeads> ProtectedSigner<H> {
         result
     }
 
-    fn guard(&self, domain: &Domain, statements: &[(Statement, B256)]) -> Result<(), Refusal> {
+    fn guard(&self, domain: &Domain, statements: &[(Statement, B256)]) -> Result<(), Error> {
         let stored = *self.db.domain();
         if *domain != stored {
             return Err(Refusal::WrongDomain {
                 stored,
                 requested: *domain,
-            });
+            }
+            .into());
         }
         for (statement, _) in statements {
             let (rollup_id, block_number) = (statement.rollup_id, statement.block_number);
-            let head = self
+            let chain = self
                 .heads
-                .verified_head(rollup_id)
+                .chain(rollup_id)
                 .ok_or(Refusal::UnknownRollup { rollup_id })?;
+            let head = chain.verified_head().unwrap_or(0);
+            let beyond = Refusal::BeyondVerifiedHead {
+                rollup_id,
+                block_number,
+                head,
+            };
             if block_number > head {
-                return Err(Refusal::BeyondVerifiedHead {
+                return Err(beyond.into());
+            }
+            let verified = chain
+                .verified_block(block_number)
+                .map_err(Error::VerifiedChain)?
+                .ok_or(beyond)?;
+            if !verified.matches(statement) {
+                return Err(Refusal::NotVerified {
                     rollup_id,
-                    block_number,
-                    head,
-                });
+                    verified: Box::new(verified),
+                    requested: Box::new(*statement),
+                }
+                .into());
             }
         }
         Ok(())

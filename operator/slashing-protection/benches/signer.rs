@@ -1,14 +1,18 @@
 //! Signatures per second through the protected signer — one durable commit per signature, and
 //! batches of 16 and 128 statements per commit — beside the disk's raw `write + fsync` rate,
 //! which bounds the first, and the bare BLS signing rate, which bounds the batched ones.
-//! Run: `cargo bench -p surety-operator --bench signer` (criterion prints `thrpt` in elem/s).
+//! Run: `cargo bench -p surety-slashing-protection --bench signer` (criterion prints `thrpt` in elem/s).
+
+#[path = "../tests/support/any_branch.rs"]
+mod any_branch;
 
 use std::{fs::File, hint::black_box, os::unix::fs::FileExt, time::Duration};
 
 use alloy_primitives::{Address, B256};
+use any_branch::{UNBOUNDED, requesting};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use surety_operator::slashing_protection::{ProtectedSigner, SlashingDatabase};
 use surety_primitives::{Domain, SecretKey, Statement};
+use surety_slashing_protection::{ProtectedSigner, SlashingDatabase};
 
 const DOMAIN: Domain = Domain::new(17_000, Address::repeat_byte(0xbe));
 
@@ -31,7 +35,7 @@ fn signer(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let db = SlashingDatabase::create_or_open(&dir.path().join("sp.redb"), &DOMAIN).unwrap();
     let key = SecretKey::from_ikm(&[7; 32]);
-    let signer = ProtectedSigner::new(db, key.clone(), |_| Some(u64::MAX));
+    let signer = ProtectedSigner::new(db, key.clone(), UNBOUNDED);
     let mut height = 0u64;
     let mut next = |n: usize| -> Vec<Statement> {
         (0..n)
@@ -55,12 +59,20 @@ fn signer(c: &mut Criterion) {
         b.iter(|| black_box(key.sign(&root.0)))
     });
     group.bench_function("commit_per_signature", |b| {
-        b.iter(|| black_box(signer.sign(&DOMAIN, &next(1)[0]).unwrap()))
+        b.iter(|| {
+            let s = next(1);
+            requesting(&s);
+            black_box(signer.sign(&DOMAIN, &s[0]).unwrap())
+        })
     });
     for batch in [16, 128] {
         group.throughput(Throughput::Elements(batch as u64));
         group.bench_function(format!("batch_{batch}"), |b| {
-            b.iter(|| black_box(signer.sign_batch(&DOMAIN, &next(batch)).unwrap()))
+            b.iter(|| {
+                let statements = next(batch);
+                requesting(&statements);
+                black_box(signer.sign_batch(&DOMAIN, &statements).unwrap())
+            })
         });
     }
     group.finish();

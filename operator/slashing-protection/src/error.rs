@@ -3,6 +3,8 @@ use std::path::PathBuf;
 use alloy_primitives::B256;
 use surety_primitives::{Domain, Statement};
 
+use crate::heads::{ChainError, VerifiedBlock};
+
 /// Why a statement was not signed although the database works: signing it could be slashable,
 /// or the node has not earned the right to sign it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,6 +37,19 @@ pub enum Refusal {
         block_number: u64,
         head: u64,
     },
+    /// The node verified a different block or root at this height: it never signs a root it did
+    /// not compute, nor a block on a branch that has since been replaced.
+    #[error(
+        "rollup {rollup_id} height {}: the node verified block {} (parent {}) with root {}, \
+         not block {} (parent {}) with root {}",
+        verified.number, verified.hash, verified.parent_hash, verified.state_root,
+        requested.block_hash, requested.parent_hash, requested.state_root
+    )]
+    NotVerified {
+        rollup_id: u64,
+        verified: Box<VerifiedBlock>,
+        requested: Box<Statement>,
+    },
     /// The node does not follow this rollup, so it verified nothing there.
     #[error("rollup {rollup_id} has no locally verified head")]
     UnknownRollup { rollup_id: u64 },
@@ -50,6 +65,7 @@ impl Refusal {
             Self::Conflict { .. } => "conflict",
             Self::BelowWatermark { .. } => "below_watermark",
             Self::BeyondVerifiedHead { .. } => "beyond_verified_head",
+            Self::NotVerified { .. } => "not_verified",
             Self::UnknownRollup { .. } => "unknown_rollup",
             Self::WrongDomain { .. } => "wrong_domain",
         }
@@ -110,6 +126,9 @@ pub enum Error {
     /// The storage failed; the statement may or may not be recorded, but nothing was signed.
     #[error("slashing-protection storage failed; nothing was signed")]
     Storage(#[from] redb::Error),
+    /// The verified chain could not be read; nothing was signed.
+    #[error("reading the verified chain failed; nothing was signed: {0}")]
+    VerifiedChain(ChainError),
     #[error(transparent)]
     Interchange(#[from] InterchangeError),
 }

@@ -7,6 +7,9 @@
 //! conflict. Runs: `SURETY_SLASHING_CRASH_RUNS` (default 200); the soak is
 //! `SURETY_SLASHING_CRASH_RUNS=10000 cargo test -p surety-operator --test slashing_crash`.
 
+#[path = "support/any_branch.rs"]
+mod any_branch;
+
 use std::{
     collections::{HashMap, HashSet},
     io::{BufRead, BufReader, Write},
@@ -17,9 +20,10 @@ use std::{
 };
 
 use alloy_primitives::{Address, B256, hex};
+use any_branch::{UNBOUNDED, requesting};
 use rand::{Rng, SeedableRng, rngs::StdRng};
-use surety_operator::slashing_protection::{Error, ProtectedSigner, SlashingDatabase};
 use surety_primitives::{Domain, PublicKey, SecretKey, Signature, Statement};
+use surety_slashing_protection::{Error, ProtectedSigner, SlashingDatabase};
 
 const DOMAIN: Domain = Domain::new(17_000, Address::repeat_byte(0xc4));
 const CHILD_DB: &str = "SURETY_SLASHING_CRASH_CHILD_DB";
@@ -55,7 +59,7 @@ fn child(path: &Path) {
     let base = env_u64(CHILD_BASE).unwrap();
     let mut rng = StdRng::seed_from_u64(env_u64(CHILD_SEED).unwrap());
     let db = SlashingDatabase::create_or_open(path, &DOMAIN).unwrap();
-    let signer = ProtectedSigner::new(db, key(), |_| Some(u64::MAX));
+    let signer = ProtectedSigner::new(db, key(), UNBOUNDED);
     let mut out = std::io::stdout().lock();
     writeln!(out, "{READY}").unwrap();
     out.flush().unwrap();
@@ -72,6 +76,7 @@ fn child(path: &Path) {
                 }
             })
             .collect();
+        requesting(&batch);
         match signer.sign_batch(&DOMAIN, &batch) {
             Ok(signatures) => {
                 let mut lines = String::new();

@@ -1,0 +1,268 @@
+//! Delivery: one task per aggregator drains the [`Outbox`] over gRPC, in order, with bounded
+//! backoff. Retryable failures (unreachable, overloaded, timed out) leave the messages queued;
+//! per-message refusals are final, logged and counted by their gRPC code.
+
+use std::{
+    collections::BTreeMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering::Relaxed},
+    },
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use surety_proto::v1::{self, aggregator_client::AggregatorClient};
+use tokio::sync::Notify;
+use tonic::{Code, transport::Channel};
+use tracing::{debug, info, warn};
+
+use crate::outbox::{Message, Outbox, OutboxError};
+
+/// Counters of one aggregator's delivery, rendered as Prometheus series labelled by its URL.
+#[derive(Debug, Default)]
+pub struct DeliveryMetrics {
+    pub sent: AtomicU64,
+    pub accepted: AtomicU64,
+    pub duplicate: AtomicU64,
+    /// Final refusals by gRPC code name.
+    pub rejected: Mutex<BTreeMap<&'static str, u64>>,
+    /// Calls that failed as a whole and will be retried.
+    pub retries: AtomicU64,
+    pub queue_depth: AtomicU64,
+    /// Unix seconds of the last successful call (0: never).
+    pub last_success: AtomicU64,
+}
+
+impl DeliveryMetrics {
+    fn reject(&self, code: Code) {
+        let name = code_name(code);
+        *self
+            .rejected
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(name)
+            .or_default() += 1;
+    }
+
+    /// The series of this aggregator in the Prometheus text format.
+    pub fn render(&self, url: &str, out: &mut String) {
+        let l = format!("aggregator=\"{url}\"");
+        for (name, value) in [
+            ("surety_delivery_sent_total", &self.sent),
+            ("surety_delivery_accepted_total", &self.accepted),
+            ("surety_delivery_duplicate_total", &self.duplicate),
+            ("surety_delivery_retries_total", &self.retries),
+            ("surety_delivery_queue_depth", &self.queue_depth),
+            (
+                "surety_delivery_last_success_timestamp_seconds",
+                &self.last_success,
+            ),
+        ] {
+            out.push_str(&format!("{name}{{{l}}} {}\n", value.load(Relaxed)));
+        }
+        for (code, n) in self
+            .rejected
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            out.push_str(&format!(
+                "surety_delivery_rejected_total{{{l},code=\"{code}\"}} {n}\n"
+            ));
+        }
+    }
+}
+
+/// The gRPC code name as Prometheus label (`INVALID_ARGUMENT`, …).
+fn code_name(code: Code) -> &'static str {
+    match code {
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        _ => "OTHER",
+    }
+}
+
+/// Whether a failed call may succeed if repeated unchanged.
+const fn retryable(code: Code) -> bool {
+    matches!(
+        code,
+        Code::Unavailable
+            | Code::DeadlineExceeded
+            | Code::ResourceExhausted
+            | Code::Aborted
+            | Code::Unknown
+            | Code::Internal
+            | Code::Cancelled
+    )
+}
+
+/// Drains the outbox to one aggregator until the task is dropped.
+#[derive(Debug)]
+pub struct Sender {
+    pub url: String,
+    pub outbox: Arc<Outbox>,
+    pub wake: Arc<Notify>,
+    pub metrics: Arc<DeliveryMetrics>,
+    pub batch_size: usize,
+    pub timeout: Duration,
+    pub max_backoff: Duration,
+}
+
+/// Why a call failed as a whole.
+enum Failure {
+    Retry(String),
+    Store(OutboxError),
+}
+
+impl Sender {
+    /// Runs forever; returns only if the outbox itself fails (the node then stops).
+    pub async fn run(self) -> OutboxError {
+        let mut backoff = Duration::from_millis(100);
+        let mut client: Option<AggregatorClient<Channel>> = None;
+        loop {
+            let wake = self.wake.notified();
+            match self.deliver_some(&mut client).await {
+                Ok(0) => {
+                    backoff = Duration::from_millis(100);
+                    // Woken by a new message, or poll in case a wake-up raced the check.
+                    let _ = tokio::time::timeout(Duration::from_secs(1), wake).await;
+                }
+                Ok(_) => backoff = Duration::from_millis(100),
+                Err(Failure::Store(err)) => return err,
+                Err(Failure::Retry(reason)) => {
+                    client = None;
+                    self.metrics.retries.fetch_add(1, Relaxed);
+                    warn!(aggregator = %self.url, %reason, retry_in = ?backoff, "delivery failed; will retry");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(self.max_backoff);
+                }
+            }
+        }
+    }
+
+    /// Sends one batch of pending messages; returns how many were settled.
+    async fn deliver_some(
+        &self,
+        client: &mut Option<AggregatorClient<Channel>>,
+    ) -> Result<usize, Failure> {
+        let pending = self
+            .outbox
+            .pending(&self.url, self.batch_size)
+            .map_err(Failure::Store)?;
+        self.metrics.queue_depth.store(
+            self.outbox.depth(&self.url).map_err(Failure::Store)?,
+            Relaxed,
+        );
+        let Some(&(last_seq, _)) = pending.last() else {
+            return Ok(0);
+        };
+        if client.is_none() {
+            let endpoint = Channel::from_shared(self.url.clone())
+                .map_err(|e| Failure::Retry(e.to_string()))?
+                .connect_timeout(self.timeout)
+                .timeout(self.timeout);
+            let channel = endpoint
+                .connect()
+                .await
+                .map_err(|e| Failure::Retry(format!("connecting: {e}")))?;
+            info!(aggregator = %self.url, "connected");
+            *client = Some(AggregatorClient::new(channel));
+        }
+        let client = client.as_mut().expect("connected above");
+        // Reports go one by one (rare); runs of attestations in one batch call.
+        let mut settled_to = None;
+        let mut attestations = Vec::new();
+        for (seq, message) in &pending {
+            match message {
+                Message::Attestation(a) => attestations.push((*seq, v1::Attestation::from(a))),
+                Message::Report(r) => {
+                    if !attestations.is_empty() {
+                        break;
+                    }
+                    self.metrics.sent.fetch_add(1, Relaxed);
+                    match client.report_mismatch(v1::MismatchReport::from(r)).await {
+                        Ok(_) => {
+                            self.metrics.accepted.fetch_add(1, Relaxed);
+                        }
+                        Err(status) if retryable(status.code()) => {
+                            return Err(Failure::Retry(status.to_string()));
+                        }
+                        Err(status) => {
+                            self.metrics.reject(status.code());
+                            warn!(aggregator = %self.url, %status, "mismatch report refused");
+                        }
+                    }
+                    settled_to = Some(*seq);
+                    break;
+                }
+            }
+        }
+        if !attestations.is_empty() {
+            let seqs: Vec<u64> = attestations.iter().map(|(s, _)| *s).collect();
+            let batch = v1::AttestationBatch {
+                attestations: attestations.into_iter().map(|(_, a)| a).collect(),
+            };
+            self.metrics.sent.fetch_add(seqs.len() as u64, Relaxed);
+            let response = client
+                .submit_attestations(batch)
+                .await
+                .map_err(|status| {
+                    if retryable(status.code()) {
+                        Failure::Retry(status.to_string())
+                    } else {
+                        // The whole call refused for a non-transient reason (e.g. an
+                        // aggregator that does not speak this protocol): retry, loudly.
+                        Failure::Retry(format!("batch refused: {status}"))
+                    }
+                })?
+                .into_inner();
+            if response.results.len() != seqs.len() {
+                return Err(Failure::Retry(format!(
+                    "aggregator answered {} results for {} attestations",
+                    response.results.len(),
+                    seqs.len()
+                )));
+            }
+            for (seq, result) in seqs.iter().zip(&response.results) {
+                match v1::Status::try_from(result.status) {
+                    Ok(v1::Status::Accepted) => {
+                        self.metrics.accepted.fetch_add(1, Relaxed);
+                    }
+                    Ok(v1::Status::Duplicate) => {
+                        self.metrics.duplicate.fetch_add(1, Relaxed);
+                    }
+                    _ => {
+                        let code = Code::from_i32(result.code as i32);
+                        if retryable(code) {
+                            // Settle what came before; retry from here.
+                            break;
+                        }
+                        self.metrics.reject(code);
+                        debug!(aggregator = %self.url, seq, reason = %result.reason, "attestation refused");
+                    }
+                }
+                settled_to = Some(*seq);
+            }
+        }
+        let Some(settled) = settled_to else {
+            return Err(Failure::Retry("aggregator is overloaded".into()));
+        };
+        self.outbox
+            .settle(&self.url, settled)
+            .map_err(Failure::Store)?;
+        self.metrics.last_success.store(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            Relaxed,
+        );
+        let _ = last_seq;
+        Ok(pending.iter().filter(|(s, _)| *s <= settled).count())
+    }
+}

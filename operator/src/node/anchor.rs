@@ -1,0 +1,98 @@
+//! What the node reads from L1 before it signs anything: the signing domain, and the rollup's
+//! registered genesis, which its own computed genesis must equal.
+
+use alloy::providers::{Provider, RootProvider};
+use alloy_primitives::{Address, B256};
+use surety_contracts::bindings::CertificateVerifier;
+use surety_primitives::Domain;
+
+use super::{GenesisMismatch, NodeError};
+use crate::state::StoredHeader;
+
+/// A rollup as the `CertificateVerifier` registered it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RegisteredRollup {
+    pub(crate) genesis_hash: B256,
+    pub(crate) genesis_root: B256,
+    pub(crate) certified_head: u64,
+}
+
+/// The L1 view of one deployment.
+#[derive(Debug, Clone)]
+pub(crate) struct L1 {
+    provider: RootProvider,
+    verifier: Address,
+}
+
+impl L1 {
+    pub(crate) fn connect(rpc: &str, verifier: Address) -> Result<Self, NodeError> {
+        let url = rpc
+            .parse()
+            .map_err(|_| NodeError::Config(format!("invalid L1 RPC URL {rpc}")))?;
+        Ok(Self {
+            provider: RootProvider::new_http(url),
+            verifier,
+        })
+    }
+
+    /// The domain every signature of this node is bound to.
+    pub(crate) async fn domain(&self) -> Result<Domain, NodeError> {
+        let chain_id = self.provider.get_chain_id().await.map_err(NodeError::l1)?;
+        let code = self
+            .provider
+            .get_code_at(self.verifier)
+            .await
+            .map_err(NodeError::l1)?;
+        if code.is_empty() {
+            return Err(NodeError::Config(format!(
+                "no CertificateVerifier at {} on L1 chain {chain_id}",
+                self.verifier
+            )));
+        }
+        Ok(Domain::new(chain_id, self.verifier))
+    }
+
+    pub(crate) async fn rollup(&self, rollup_id: u64) -> Result<RegisteredRollup, NodeError> {
+        let verifier = CertificateVerifier::new(self.verifier, &self.provider);
+        let rollup = verifier
+            .getRollup(rollup_id)
+            .call()
+            .await
+            .map_err(|e| NodeError::L1(e.to_string()))?;
+        if rollup.chainId == 0 {
+            return Err(NodeError::Config(format!(
+                "rollup {rollup_id} is not registered with the CertificateVerifier at {}",
+                self.verifier
+            )));
+        }
+        let certified_head = verifier
+            .latestCertifiedBlock(rollup_id)
+            .call()
+            .await
+            .map_err(|e| NodeError::L1(e.to_string()))?;
+        Ok(RegisteredRollup {
+            genesis_hash: rollup.genesisBlockHash,
+            genesis_root: rollup.genesisStateRoot,
+            certified_head,
+        })
+    }
+}
+
+/// Refuses a locally computed genesis that differs from the registered one: a wrong genesis
+/// file would make every honest block look like a lie.
+pub(crate) fn check_genesis(
+    rollup_id: u64,
+    local: &StoredHeader,
+    registered: &RegisteredRollup,
+) -> Result<(), NodeError> {
+    if local.hash != registered.genesis_hash || local.state_root != registered.genesis_root {
+        return Err(NodeError::GenesisMismatch(Box::new(GenesisMismatch {
+            rollup_id,
+            local_hash: local.hash,
+            local_root: local.state_root,
+            registered_hash: registered.genesis_hash,
+            registered_root: registered.genesis_root,
+        })));
+    }
+    Ok(())
+}
