@@ -23,4 +23,5 @@ pub mod state;
 
 pub use node::{
     GenesisMismatch, NodeError, NodeOutcome, NodeSpec, OperatorNode, RollupSpec, SigningSpec,
+    compute_genesis,
 };

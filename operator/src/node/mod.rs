@@ -15,7 +15,7 @@ use std::{
     collections::HashMap,
     future::Future,
     net::SocketAddr,
-    path::PathBuf,
+    path::{Path, PathBuf},
     sync::{Arc, atomic::Ordering::Relaxed},
     time::Duration,
 };
@@ -37,7 +37,7 @@ use crate::{
     genesis::GenesisFile,
     metrics::{Metrics, Response, serve},
     outbox::{Message, Outbox, OutboxError},
-    state::{StateError, StateStore},
+    state::{StateError, StateStore, StoredHeader},
 };
 
 /// The signer of a node: its verified chains are its state stores.
@@ -194,31 +194,8 @@ impl OperatorNode {
         };
         let mut rollups = Vec::new();
         for rollup in spec.rollups {
-            let dir = spec.datadir.join("rollups").join(rollup.id.to_string());
-            mkdir(dir.clone())?;
-            let store = Arc::new(StateStore::open(dir.join("state.redb"))?);
-            let provider = connect_http(&rollup.rpc).map_err(|source| NodeError::Follow {
-                rollup_id: rollup.id,
-                source,
-            })?;
+            let (store, provider, execution) = open_rollup(&spec.datadir, &rollup).await?;
             let metrics = Arc::new(Metrics::default());
-            let genesis = GenesisFile::load(&rollup.genesis)?;
-            let execution =
-                ExecutionKind::Ethereum(EthereumRules::new(genesis.chain_id(), rollup.hardfork));
-            let follower = Follower::new(
-                provider.clone(),
-                store.clone(),
-                execution.clone(),
-                metrics.clone(),
-                FollowerConfig::default(),
-            );
-            follower
-                .bootstrap(&genesis)
-                .await
-                .map_err(|source| NodeError::Follow {
-                    rollup_id: rollup.id,
-                    source,
-                })?;
             let mut sign_from = 1;
             if let Some((l1, _)) = &l1 {
                 let registered = l1.rollup(rollup.id).await?;
@@ -385,6 +362,49 @@ impl OperatorNode {
             NodeOutcome::Stopped
         })
     }
+}
+
+/// Opens `rollup`'s state store under `datadir` and bootstraps its genesis from the genesis file
+/// (checked against the endpoint's block 0) unless already done.
+async fn open_rollup(
+    datadir: &Path,
+    rollup: &RollupSpec,
+) -> Result<(Arc<StateStore>, RootProvider, ExecutionKind), NodeError> {
+    let dir = datadir.join("rollups").join(rollup.id.to_string());
+    std::fs::create_dir_all(&dir).map_err(|source| NodeError::Datadir {
+        path: dir.clone(),
+        source,
+    })?;
+    let store = Arc::new(StateStore::open(dir.join("state.redb"))?);
+    let follow_err = |source| NodeError::Follow {
+        rollup_id: rollup.id,
+        source,
+    };
+    let provider = connect_http(&rollup.rpc).map_err(follow_err)?;
+    let genesis = GenesisFile::load(&rollup.genesis)?;
+    let execution =
+        ExecutionKind::Ethereum(EthereumRules::new(genesis.chain_id(), rollup.hardfork));
+    Follower::new(
+        provider.clone(),
+        store.clone(),
+        execution.clone(),
+        Arc::default(),
+        FollowerConfig::default(),
+    )
+    .bootstrap(&genesis)
+    .await
+    .map_err(follow_err)?;
+    Ok((store, provider, execution))
+}
+
+/// The genesis block (hash and computed state root) of `rollup` as a node with `datadir`
+/// computes it: what a rollup registers on L1. Leaves the store bootstrapped for the node.
+pub async fn compute_genesis(
+    datadir: &Path,
+    rollup: &RollupSpec,
+) -> Result<StoredHeader, NodeError> {
+    let (store, _, _) = open_rollup(datadir, rollup).await?;
+    Ok(store.header(0)?.ok_or(StateError::NotBootstrapped)?)
 }
 
 /// Follows one rollup until `until`, a mismatch (reported, then `Ok(Some)`), or a fatal error.

@@ -13,7 +13,6 @@
 
 use std::{
     path::{Path, PathBuf},
-    sync::Arc,
     time::Duration,
 };
 
@@ -28,12 +27,8 @@ use surety_contracts::{
     deploy_all, send,
 };
 use surety_operator::{
-    NodeOutcome, NodeSpec, OperatorNode, RollupSpec,
-    config::SignAt,
-    execution::{EthereumHardfork, EthereumRules, ExecutionKind},
-    follower::{Follower, FollowerConfig, connect_http},
-    genesis::GenesisFile,
-    state::{StateStore, StoredHeader},
+    NodeOutcome, NodeSpec, OperatorNode, RollupSpec, compute_genesis, config::SignAt,
+    execution::EthereumHardfork,
 };
 use surety_primitives::SecretKey;
 
@@ -136,7 +131,14 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
     };
     // The operator computes the genesis root itself (anvil reports the empty root for block 0),
     // and the rollup is registered with it.
-    let genesis_block = bootstrap_genesis(&operator_dir, endpoint.as_str(), &genesis_path).await?;
+    let rollup = RollupSpec {
+        id: ROLLUP_ID,
+        rpc: endpoint.to_string(),
+        genesis: genesis_path.clone(),
+        hardfork: EthereumHardfork::Prague,
+        sign_at: SignAt::Latest,
+    };
+    let genesis_block = compute_genesis(&operator_dir, &rollup).await?;
     register_rollup(
         &deployer,
         &deployment,
@@ -147,13 +149,7 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
     let node = OperatorNode::build(NodeSpec {
         datadir: operator_dir.clone(),
         http_addr: Some(args.metrics_addr),
-        rollups: vec![RollupSpec {
-            id: ROLLUP_ID,
-            rpc: endpoint.to_string(),
-            genesis: genesis_path.clone(),
-            hardfork: EthereumHardfork::Prague,
-            sign_at: SignAt::Latest,
-        }],
+        rollups: vec![rollup],
         signing: None,
         until: args.blocks,
         poll_interval: Duration::from_millis(200),
@@ -205,28 +201,6 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
             ))
         }
     }
-}
-
-/// Builds rollup 1's genesis state in the operator's datadir and returns its block 0.
-async fn bootstrap_genesis(
-    operator_dir: &Path,
-    l2_rpc: &str,
-    genesis_path: &Path,
-) -> eyre::Result<StoredHeader> {
-    let dir = operator_dir.join("rollups").join(ROLLUP_ID.to_string());
-    std::fs::create_dir_all(&dir).wrap_err_with(|| format!("creating {}", dir.display()))?;
-    let store = Arc::new(StateStore::open(dir.join("state.redb"))?);
-    let genesis = GenesisFile::load(genesis_path)?;
-    Follower::new(
-        connect_http(l2_rpc)?,
-        store.clone(),
-        ExecutionKind::Ethereum(EthereumRules::new(L2_CHAIN_ID, EthereumHardfork::Prague)),
-        Arc::default(),
-        FollowerConfig::default(),
-    )
-    .bootstrap(&genesis)
-    .await?;
-    store.header(0)?.ok_or_else(|| eyre!("no genesis header"))
 }
 
 /// A provider signing with anvil's dev account `index`.
