@@ -196,10 +196,16 @@ contract CompensationPoolTest is SuretyTestBase {
         verifier.register(902, bytes32(0), GENESIS_ROOT, 7_000, src);
         vm.expectRevert(RollupRegistry.ZeroGenesis.selector);
         verifier.register(902, GENESIS_HASH, bytes32(0), 7_000, src);
+        // A taken chain id is the current owner's to register again (new source, new id), nobody else's.
+        vm.prank(alice);
         vm.expectRevert(
             abi.encodeWithSelector(RollupRegistry.ChainAlreadyRegistered.selector, L2_CHAIN_ID, rollupId)
         );
         verifier.register(L2_CHAIN_ID, GENESIS_HASH, GENESIS_ROOT, 7_000, src);
+        uint64 again = verifier.register(L2_CHAIN_ID, GENESIS_HASH, GENESIS_ROOT, 7_000, src);
+        vm.assertEq(
+            uint256(verifier.rollupIdOfChain(L2_CHAIN_ID)), uint256(again), "chain id names the new rollup"
+        );
         vm.prank(alice);
         uint64 second = verifier.register{value: 1 ether}(902, GENESIS_HASH, GENESIS_ROOT, 7_000, src);
         RollupRegistry.Rollup memory r = verifier.getRollup(second);

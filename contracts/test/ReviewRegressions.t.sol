@@ -2,8 +2,10 @@
 pragma solidity ^0.8.30;
 
 import {Statement} from "../src/libraries/StatementLib.sol";
+import {IAllocationManager} from "../src/interfaces/eigenlayer/IAllocationManager.sol";
 import {CertificateVerifier, SignerProof} from "../src/CertificateVerifier.sol";
 import {CompensationPool} from "../src/CompensationPool.sol";
+import {SuretyRegistrar} from "../src/SuretyRegistrar.sol";
 import {Slasher} from "../src/Slasher.sol";
 import {SuretyTestBase} from "./utils/SuretyTestBase.sol";
 import {BLSKeys} from "./utils/BLSKeys.sol";
@@ -258,6 +260,36 @@ contract ReviewRegressionsTest is SuretyTestBase {
         verifier.submitCertificate(s, withEjected);
         verifier.submitCertificate(s, remaining);
         vm.assertTrue(verifier.isFinal(rollupId, 1, s.blockHash, s.stateRoot), "the remaining two certify");
+    }
+
+    // ---------------------------------------------------------------- smaller findings
+
+    function test_smaller_registrarOwnershipMovesInTwoSteps() public {
+        registrar.transferOwnership(honest);
+        vm.assertEq(registrar.owner(), address(this), "not before acceptance");
+        vm.prank(sybil);
+        vm.expectRevert(SuretyRegistrar.Unauthorized.selector);
+        registrar.acceptOwnership();
+        vm.prank(honest);
+        registrar.acceptOwnership();
+        vm.assertEq(registrar.owner(), honest, "accepted");
+        vm.assertEq(registrar.pendingOwner(), address(0), "cleared");
+    }
+
+    function test_smaller_constructorsValidate() public {
+        vm.expectRevert(CompensationPool.InvalidParameter.selector);
+        new CompensationPool(verifier, 0, CLAIM_WINDOW, WITHDRAWAL_DELAY, COVER_WINDOW);
+        vm.expectRevert(CompensationPool.InvalidParameter.selector);
+        new CompensationPool(verifier, PREMIUM_BPS, CLAIM_WINDOW, CLAIM_WINDOW - 1, COVER_WINDOW);
+        vm.expectRevert(CompensationPool.ZeroAddress.selector);
+        new CompensationPool(
+            CertificateVerifier(address(0)), PREMIUM_BPS, CLAIM_WINDOW, WITHDRAWAL_DELAY, COVER_WINDOW
+        );
+        uint256 tooBig = uint256(type(uint96).max) + 1;
+        vm.expectRevert(abi.encodeWithSelector(Slasher.InvalidBond.selector, tooBig));
+        new Slasher(verifier, registrar, pool, tooBig, 1e18);
+        vm.expectRevert(SuretyRegistrar.ZeroAddress.selector);
+        new SuretyRegistrar(IAllocationManager(address(am)), registry, pool, MIN_COLLATERAL, address(0));
     }
 
     /// Fresh deployment with `wad` slashed per fault and three operators.
