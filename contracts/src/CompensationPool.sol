@@ -271,12 +271,12 @@ contract CompensationPool {
         uint256 start = totalCover[id];
         totalCover[id] = start + amount;
         coverId = covers.length;
+        // Both ≤ the cap, which is below 2^48 collateral units of 10^12 wei (< 2^88).
         // forge-lint: disable-next-line(unsafe-typecast)
+        (uint128 amount128, uint128 start128) = (uint128(amount), uint128(start));
         covers.push(
-            Cover({
-                holder: msg.sender, amount: uint128(amount), start: uint128(start), paid: 0, certificateId: id
-            })
-        ); // ≤ cap < 2^112
+            Cover({holder: msg.sender, amount: amount128, start: start128, paid: 0, certificateId: id})
+        );
         emit CoverPurchased(coverId, id, msg.sender, amount);
     }
 
