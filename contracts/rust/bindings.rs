@@ -27,7 +27,7 @@ binding!(certificate_verifier, CertificateVerifier);
 binding!(compensation_pool, CompensationPool);
 binding!(surety_registrar, SuretyRegistrar);
 binding!(slasher, Slasher);
-binding!(mock_root_source, MockRootSource);
+binding!(posted_root_source, PostedRootSource);
 
 /// Surety's statement (`surety_primitives::Statement`) as each ABI that takes one spells it, so
 /// that what operators sign is what gets submitted as certificate, cover or evidence.

@@ -18,5 +18,5 @@ mod tx;
 pub use eigenlayer::{CoreParams, EigenLayerDeployment, deploy_eigenlayer};
 pub use error::Error;
 pub use l1::{Deployment, check_l1, deploy_all};
-pub use surety::{SuretyDeployment, SuretyParams, deploy_surety};
+pub use surety::{SuretyDeployment, SuretyParams, deploy_posted_root_source, deploy_surety};
 pub use tx::send;

@@ -10,7 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     EigenLayerDeployment, Error,
-    bindings::{CertificateVerifier, CompensationPool, OperatorRegistry, Slasher, SuretyRegistrar},
+    bindings::{
+        CertificateVerifier, CompensationPool, OperatorRegistry, PostedRootSource, Slasher,
+        SuretyRegistrar,
+    },
     eigenlayer::{OperatorSet, bindings::AllocationManager},
     tx::{create, read, send},
 };
@@ -26,8 +29,11 @@ pub struct SuretyParams {
     pub max_reference_age: u32,
     /// Cover premium, in basis points of the amount covered.
     pub premium_bps: u16,
-    /// Seconds after a proven fault during which cover holders may file claims.
+    /// Seconds between a proven fault and its settlement, for slashing its signers; claims are
+    /// paid after it.
     pub claim_window_secs: u64,
+    /// Seconds after a certificate is recorded during which cover can be bought on it.
+    pub cover_window_secs: u64,
     /// Seconds an operator's collateral stays locked after it leaves; at least the deallocation
     /// delay's duration so evidence can still forfeit it.
     pub collateral_withdrawal_delay_secs: u64,
@@ -46,13 +52,15 @@ pub struct SuretyParams {
 impl SuretyParams {
     /// Devnet values: reference blocks up to 64 blocks old (a quarter of
     /// [`CoreParams::DEVNET`](crate::CoreParams::DEVNET)'s deallocation delay), a 1% premium,
-    /// a 10-minute claim window, collateral locked an hour after leaving, 1 ETH collateral, a
+    /// a 10-minute claim window, cover sold for 5 minutes after certification, collateral locked an
+    /// hour after leaving, 1 ETH collateral, a
     /// 0.1 ETH accusation bond, and equivocation or a wrong root costing the whole allocation.
     pub fn devnet() -> Self {
         Self {
             max_reference_age: 64,
             premium_bps: 100,
             claim_window_secs: 600,
+            cover_window_secs: 300,
             collateral_withdrawal_delay_secs: 3_600,
             min_collateral_wei: U256::from(ETHER),
             accusation_bond_wei: U256::from(ETHER / 10),
@@ -128,6 +136,7 @@ where
             params.premium_bps,
             params.claim_window_secs,
             params.collateral_withdrawal_delay_secs,
+            params.cover_window_secs,
         ),
     )
     .await?;
@@ -206,4 +215,21 @@ where
     }
     tracing::info!(?surety, "Surety deployed");
     Ok(surety)
+}
+
+/// Deploys a `PostedRootSource` whose `poster` alone posts a rollup's final state roots, once per
+/// height: the canonical-root source of the devnet and of rollups without an on-chain settlement
+/// adapter. Pass its address to `CertificateVerifier.register`.
+///
+/// # Errors
+/// Fails if the creation transaction fails.
+pub async fn deploy_posted_root_source<P: Provider>(
+    provider: &P,
+    poster: Address,
+) -> Result<Address, Error> {
+    create(
+        "PostedRootSource",
+        PostedRootSource::deploy_builder(provider, poster),
+    )
+    .await
 }

@@ -18,8 +18,8 @@ const CONTRACTS = [
   ['src/CompensationPool.sol', 'CompensationPool'],
   ['src/SuretyRegistrar.sol', 'SuretyRegistrar'],
   ['src/Slasher.sol', 'Slasher'],
-  // Devnet only: a canonical-root source whose roots anyone may settle.
-  ['test/mocks/MockRootSource.sol', 'MockRootSource'],
+  // The canonical-root source whose trusted poster posts final roots (the devnet's).
+  ['src/adapters/PostedRootSource.sol', 'PostedRootSource'],
 ];
 
 const root = path.join(__dirname, '..');

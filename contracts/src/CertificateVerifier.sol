@@ -26,22 +26,31 @@ struct SignerProof {
 ///         block N of a rollup says operators holding at least the rollup's threshold of slashable
 ///         stake at the reference block re-executed the chain up to N and got `stateRoot`.
 /// @dev Cost grows with non-signers, not signers: APK(ref) − Σ non-signer keys, one pairing.
-///      Certificates of a rollup only move its head forward; a certificate on head + 1 must name the
-///      head as parent. Across a gap the link is vouched for by the signers, who re-executed every
-///      block in between (and are slashable if that chain is not canonical).
+///      Certificates of a rollup only move its head forward, by at most `MAX_HEIGHT_GAP`; a
+///      certificate on head + 1 must name the head as parent. Across a gap the link is vouched for by
+///      the signers, who re-executed every block in between (and are slashable if that chain is not
+///      canonical). The head is always genesis or a recorded certificate not proven faulty: a faulty
+///      head, or one whose root stays unsettled past `HEAD_TIMEOUT`, falls back to genesis, and
+///      resubmitting a recorded good certificate above the head reinstalls it.
 contract CertificateVerifier is RollupRegistry {
     bytes public constant SIG_DST = "BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_POP_";
 
-    /// @dev One slot per certificate.
+    /// @dev One slot per certificate. `signedCollateral` is the signers' locked collateral at the
+    ///      reference block in `registry.COLLATERAL_UNIT()`s (saturating): what a fault forfeits.
     struct Certificate {
         uint32 referenceBlock;
-        uint64 certifiedAt;
+        uint40 certifiedAt;
         uint128 signedStake;
         bool faulty;
+        uint48 signedCollateral;
     }
 
-    /// @dev Head prefix after a faulty head was rolled back: the parent of the next block is unknown.
-    uint192 private constant UNLINKED = type(uint192).max;
+    /// @notice How far above the head a certificate may go: every certifiable height is one a live
+    ///         rollup reaches soon, so a wrong certificate there becomes a provable invalid root.
+    uint64 public constant MAX_HEIGHT_GAP = 1 << 16;
+    /// @notice After this long with its canonical root unsettled, the head can be released to
+    ///         genesis (`releaseHead`): e.g. a certificate on a height the rollup never reached.
+    uint64 public constant HEAD_TIMEOUT = 14 days;
 
     /// @dev Latest certified height and the first 192 bits of its block hash, in one slot.
     struct Head {
@@ -71,6 +80,7 @@ contract CertificateVerifier is RollupRegistry {
         uint256 totalStake
     );
     event CertificateFaulty(bytes32 indexed certificateId);
+    event HeadReset(uint64 indexed rollupId, uint64 blockNumber);
 
     error AlreadyInitialized();
     error ZeroRoot();
@@ -86,10 +96,15 @@ contract CertificateVerifier is RollupRegistry {
     error BelowThreshold(uint256 signedStake, uint256 totalStake, uint16 thresholdBps);
     error UnknownCertificate(bytes32 certificateId);
     error StakeOverflow(uint256 totalStake);
+    error TooFarAboveHead(uint64 blockNumber, uint64 head);
+    error NotHead(bytes32 certificateId);
+    error HeadNotStale(bytes32 certificateId);
 
     constructor(OperatorRegistry registry_, uint32 maxReferenceAge_, address treasury_)
         RollupRegistry(treasury_)
     {
+        if (address(registry_) == address(0)) revert ZeroAddress();
+        if (maxReferenceAge_ == 0) revert ReferenceBlockTooOld(0);
         registry = registry_;
         maxReferenceAge = maxReferenceAge_;
         deployer = msg.sender;
@@ -99,6 +114,7 @@ contract CertificateVerifier is RollupRegistry {
     function initialize(address slasher_) external {
         if (msg.sender != deployer) revert Unauthorized();
         if (slasher != address(0)) revert AlreadyInitialized();
+        if (slasher_ == address(0)) revert ZeroAddress();
         slasher = slasher_;
     }
 
@@ -112,8 +128,9 @@ contract CertificateVerifier is RollupRegistry {
         return StatementLib.signingRoot(s, block.chainid, address(this));
     }
 
-    /// @notice Verifies and records a certificate. Submitting an already recorded certificate is a
-    ///         no-op returning its id, so racing aggregators do not fail.
+    /// @notice Verifies and records a certificate. Submitting an already recorded certificate
+    ///         returns its id without checks, so racing aggregators do not fail; if it is above the
+    ///         head, not faulty and not stale, it becomes the head again (after a rollback).
     function submitCertificate(Statement calldata statement, SignerProof calldata proof)
         external
         returns (bytes32 id)
@@ -123,20 +140,26 @@ contract CertificateVerifier is RollupRegistry {
             revert ZeroRoot();
         }
         id = certificateId(s);
-        if (certificates[id].referenceBlock != 0) return id;
+        if (certificates[id].referenceBlock != 0) {
+            _reinstate(s, id);
+            return id;
+        }
 
-        uint16 thresholdBps = _checkPlacement(s);
-        (uint256 signedStake, uint256 totalStake, bytes32 nsHash) = _checkSignatures(signingRoot(s), proof);
+        uint16 thresholdBps = _checkPlacement(s, true);
+        (uint256 signedStake, uint256 totalStake, bytes32 nsHash, uint256 collateral) =
+            _checkSignatures(signingRoot(s), proof);
         if (signedStake * BPS < totalStake * thresholdBps) {
             revert BelowThreshold(signedStake, totalStake, thresholdBps);
         }
 
         certificates[id] = Certificate({
             referenceBlock: proof.referenceBlock,
-            certifiedAt: uint64(block.timestamp),
+            certifiedAt: uint40(block.timestamp),
             // forge-lint: disable-next-line(unsafe-typecast)
             signedStake: uint128(signedStake), // ≤ total, checked below 2^128 in _checkSignatures
-            faulty: false
+            faulty: false,
+            // forge-lint: disable-next-line(unsafe-typecast)
+            signedCollateral: collateral > type(uint48).max ? type(uint48).max : uint48(collateral)
         });
         if (nsHash != bytes32(0)) nonSignersHash[id] = nsHash;
         heads[s.rollupId] = Head({blockNumber: s.blockNumber, blockHashPrefix: _prefix(s.blockHash)});
@@ -153,22 +176,67 @@ contract CertificateVerifier is RollupRegistry {
     }
 
     /// @dev The rollup accepts certificates and `s` extends its head (naming it as parent when
-    ///      adjacent). Returns the rollup's threshold.
-    function _checkPlacement(Statement memory s) private view returns (uint16) {
+    ///      adjacent; within `MAX_HEIGHT_GAP` when `bounded`). Returns the rollup's threshold.
+    function _checkPlacement(Statement memory s, bool bounded) private view returns (uint16) {
         Rollup storage rollup = rollups[s.rollupId];
         (address owner, uint16 thresholdBps, bool paused) = (rollup.owner, rollup.thresholdBps, rollup.paused);
         if (owner == address(0)) revert UnknownRollup(s.rollupId);
         if (paused) revert RollupPaused(s.rollupId);
         Head memory head = heads[s.rollupId];
-        if (head.blockHashPrefix == 0) head.blockHashPrefix = _prefix(rollup.genesisBlockHash);
         if (s.blockNumber <= head.blockNumber) revert NotAboveHead(s.blockNumber, head.blockNumber);
-        if (
-            s.blockNumber == head.blockNumber + 1 && head.blockHashPrefix != UNLINKED
-                && _prefix(s.parentHash) != head.blockHashPrefix
-        ) {
-            revert ParentMismatch(s.parentHash);
+        if (bounded && s.blockNumber - head.blockNumber > MAX_HEIGHT_GAP) {
+            revert TooFarAboveHead(s.blockNumber, head.blockNumber);
+        }
+        if (s.blockNumber == head.blockNumber + 1) {
+            // Prefix 0 is the genesis head (also after a rollback).
+            uint192 parent =
+                head.blockHashPrefix == 0 ? _prefix(rollup.genesisBlockHash) : head.blockHashPrefix;
+            if (_prefix(s.parentHash) != parent) revert ParentMismatch(s.parentHash);
         }
         return thresholdBps;
+    }
+
+    /// @dev Makes a recorded certificate the head again if it is above the head, placed validly,
+    ///      not faulty and not stale; otherwise does nothing (resubmission stays idempotent). The
+    ///      height bound does not apply: the certificate met it when recorded.
+    function _reinstate(Statement memory s, bytes32 id) private {
+        Certificate memory c = certificates[id];
+        if (c.faulty || s.blockNumber <= heads[s.rollupId].blockNumber || _stale(s, c)) return;
+        try this.checkPlacement(s) {
+            heads[s.rollupId] = Head({blockNumber: s.blockNumber, blockHashPrefix: _prefix(s.blockHash)});
+            emit HeadReset(s.rollupId, s.blockNumber);
+        } catch {}
+    }
+
+    /// @notice Reverts unless a certificate on `s` could become the head now (paused, unknown
+    ///         rollup, not above the head, parent mismatch), ignoring the height bound.
+    function checkPlacement(Statement memory s) external view {
+        _checkPlacement(s, false);
+    }
+
+    /// @dev Whether a certificate's root is still unsettled `HEAD_TIMEOUT` after certification.
+    function _stale(Statement memory s, Certificate memory c) private view returns (bool) {
+        if (block.timestamp < uint256(c.certifiedAt) + HEAD_TIMEOUT) return false;
+        (bool settled,) = rollups[s.rollupId].rootSource.canonicalStateRoot(s.blockNumber);
+        return !settled;
+    }
+
+    /// @notice Releases a rollup's head to genesis when its certificate's canonical root has not
+    ///         settled within `HEAD_TIMEOUT` (say, a quorum certified a height the rollup never
+    ///         reaches). Permissionless: the head only orders new certificates, each of which still
+    ///         needs a quorum, and recorded certificates stay as they are.
+    function releaseHead(Statement calldata head) external {
+        bytes32 id = certificateId(head);
+        Head memory h = heads[head.rollupId];
+        if (
+            h.blockNumber == 0 || h.blockNumber != head.blockNumber
+                || h.blockHashPrefix != _prefix(head.blockHash)
+        ) {
+            revert NotHead(id);
+        }
+        if (!_stale(head, certificates[id])) revert HeadNotStale(id);
+        delete heads[head.rollupId];
+        emit HeadReset(head.rollupId, 0);
     }
 
     /// @notice Checks an aggregate signature over `message` against the active set at the proof's
@@ -181,14 +249,15 @@ contract CertificateVerifier is RollupRegistry {
         view
         returns (uint256 signedStake, uint256 totalStake, bytes32 nsHash)
     {
-        return _checkSignatures(message, proof);
+        (signedStake, totalStake, nsHash,) = _checkSignatures(message, proof);
     }
 
-    /// @dev Builds the pairing input `σ ‖ −g2 ‖ H(m) ‖ (APK − Σ non-signers)` in one buffer.
+    /// @dev Builds the pairing input `σ ‖ −g2 ‖ H(m) ‖ (APK − Σ non-signers)` in one buffer. Also
+    ///      returns the signers' collateral units.
     function _checkSignatures(bytes32 message, SignerProof calldata proof)
         private
         view
-        returns (uint256 signedStake, uint256 totalStake, bytes32 nsHash)
+        returns (uint256 signedStake, uint256 totalStake, bytes32 nsHash, uint256 collateral)
     {
         uint32 ref = proof.referenceBlock;
         if (ref >= block.number) revert ReferenceBlockNotPast(ref);
@@ -196,7 +265,7 @@ contract CertificateVerifier is RollupRegistry {
         (bytes memory input, uint256 ptr, uint192 apkHash) = _pairingBuffer(proof);
 
         bytes32[] memory keyHashes = _subtractNonSigners(ptr + 0x200, proof.nonSignerKeys);
-        (signedStake, totalStake) = _stakes(proof, keyHashes, apkHash);
+        (signedStake, totalStake, collateral) = _stakes(proof, keyHashes, apkHash);
         if (signedStake == 0 || BLS12381.isInfinityG2At(ptr + 0x200)) revert EmptySignerSet();
 
         bytes memory hm = BLS12381.hashToG1(abi.encodePacked(message), SIG_DST);
@@ -212,9 +281,9 @@ contract CertificateVerifier is RollupRegistry {
     function _stakes(SignerProof calldata proof, bytes32[] memory keyHashes, uint192 apkHash)
         private
         view
-        returns (uint256 signedStake, uint256 totalStake)
+        returns (uint256 signedStake, uint256 totalStake, uint256 collateral)
     {
-        (uint192 storedApkHash, uint256 total, uint256 nonSignerStake) = registry.quorumAt(
+        (uint192 storedApkHash, uint256 total, uint256 nonSignerStake, uint256 units) = registry.quorumAt(
             proof.referenceBlock,
             proof.apkIndex,
             proof.totalStakeIndex,
@@ -223,7 +292,7 @@ contract CertificateVerifier is RollupRegistry {
         );
         if (apkHash != storedApkHash) revert ApkMismatch();
         if (total > type(uint128).max) revert StakeOverflow(total);
-        return (total - nonSignerStake, total);
+        return (total - nonSignerStake, total, units);
     }
 
     /// @dev The 768-byte pairing buffer with σ (encoding checked), −g2 and the claimed APK(ref) in
@@ -293,18 +362,19 @@ contract CertificateVerifier is RollupRegistry {
     }
 
     /// @notice Called by the slasher once an invalid-root accusation against the certificate on `s`
-    ///         is proven. If that certificate is the rollup's head, the head steps back one block and
-    ///         drops its parent link, so the canonical chain can be certified again from that height.
+    ///         is proven. If that certificate is the rollup's head, the head falls back to genesis,
+    ///         the only ancestor known on-chain to be good; resubmitting the newest good certificate
+    ///         below it (a no-op verification) reinstalls that as head, and the canonical blocks
+    ///         above can be certified from there.
     function markFaulty(Statement calldata s) external returns (bytes32 id) {
         if (msg.sender != slasher) revert Unauthorized();
         id = certificateId(s);
         if (certificates[id].referenceBlock == 0) revert UnknownCertificate(id);
         certificates[id].faulty = true;
-        Head storage head = heads[s.rollupId];
+        Head memory head = heads[s.rollupId];
         if (head.blockNumber == s.blockNumber && head.blockHashPrefix == _prefix(s.blockHash)) {
-            head.blockNumber = s.blockNumber - 1;
-            // Block 0 is genesis (prefix 0 selects the genesis hash); above it the parent is unknown.
-            head.blockHashPrefix = s.blockNumber == 1 ? 0 : UNLINKED;
+            delete heads[s.rollupId];
+            emit HeadReset(s.rollupId, 0);
         }
         emit CertificateFaulty(id);
     }
@@ -331,6 +401,11 @@ contract CertificateVerifier is RollupRegistry {
     /// @notice Highest certified block of a rollup (0 before its first certificate).
     function latestCertifiedBlock(uint64 rollupId) external view returns (uint64) {
         return heads[rollupId].blockNumber;
+    }
+
+    /// @notice The rollup's head: height and the first 192 bits of its block hash (0, 0: genesis).
+    function headOf(uint64 rollupId) external view returns (Head memory) {
+        return heads[rollupId];
     }
 
     function getCertificate(bytes32 id) external view returns (Certificate memory) {

@@ -3,18 +3,26 @@ pragma solidity ^0.8.30;
 
 import {CertificateVerifier} from "./CertificateVerifier.sol";
 import {Statement} from "./libraries/StatementLib.sol";
+import {Slasher} from "./Slasher.sol";
 
 /// @title CompensationPool
 /// @notice Holds operator collateral, sells cover against certificates and pays claims once a
 ///         certificate is proven wrong.
 /// @dev Money flow (ETH): premiums, forfeited collateral, failed accusers' bonds and any plain
-///      transfer (e.g. a future EigenLayer redistribution recipient payout) become the free balance
-///      that backs claims. Locked collateral is never available for claims until forfeited. For each
-///      proven fault, cover holders file claims during the claim window; after it the fault's budget
-///      is fixed once as min(total filed, free balance) and reserved, and every filed claim is paid
-///      `amount × budget / filed` exactly once — pro rata when the pool is short.
-///      Cover amounts are capped by the signers' slashable stake, measured in strategy shares
-///      (1:1 with wei for ETH-denominated strategies).
+///      transfer (e.g. a future EigenLayer redistribution payout) become the free balance. Locked
+///      collateral never backs claims until forfeited; collateral forfeited by the signers of a
+///      faulty certificate is credited to that certificate's fault, other forfeits go to the free
+///      balance.
+///      Cover rules: bought by non-operators only, within `coverWindow` of certification, while the
+///      certificate is neither accused, faulty, its rollup paused, nor its root settled; total cover
+///      on a certificate ≤ the signers' locked collateral at its reference block (the ETH its fault
+///      forfeits; EigenLayer v1 slashing burns stake and pays the pool nothing).
+///      Claims: every cover on a faulty certificate is a claim. `claimWindow` after the fault (time to
+///      slash the signers) the fault settles once: budget = min(total cover, credited + free
+///      balance). Covers are paid in purchase order: a cover starting at `start` (the cover sold on
+///      the certificate before it) gets min(amount, budget − start), so later buyers never dilute
+///      earlier ones and payouts sum to the budget exactly (no rounding). Collateral credited after
+///      settlement raises the budget (up to the total cover) and the covers' dues.
 contract CompensationPool {
     uint256 private constant BPS = 10_000;
 
@@ -24,25 +32,30 @@ contract CompensationPool {
         uint64 unlockAt;
     }
 
+    /// @dev `start`: cover sold on the certificate before this one (its seniority); `paid`: paid so far.
     struct Cover {
         address holder;
-        bool filed;
-        bool paid;
         uint128 amount;
+        uint128 start;
+        uint128 paid;
         bytes32 certificateId;
     }
 
+    /// @dev `credited`: forfeited collateral of the fault's signers awaiting settlement.
     struct Fault {
         uint64 provenAt;
         bool settled;
-        uint128 filed;
         uint128 budget;
+        uint128 credited;
     }
 
     CertificateVerifier public immutable verifier;
     uint16 public immutable premiumBps;
+    /// @notice Delay between a proven fault and its settlement, for slashing its signers.
     uint64 public immutable claimWindow;
     uint64 public immutable collateralWithdrawalDelay;
+    /// @notice How long after certification cover can be bought on a certificate.
+    uint64 public immutable coverWindow;
     address private immutable deployer;
     address public registrar;
     address public slasher;
@@ -52,6 +65,11 @@ contract CompensationPool {
     uint256 public totalCollateral;
     /// @notice Budgets of settled faults not yet paid out.
     uint256 public reserved;
+    /// @notice Collateral credited to faults that have not settled yet.
+    uint256 public pendingCredits;
+    /// @notice Payouts whose transfer failed, withdrawable by their holders.
+    uint256 public totalOwed;
+    mapping(address holder => uint256) public owed;
 
     Cover[] private covers;
     mapping(bytes32 certificateId => uint256) public totalCover;
@@ -61,34 +79,36 @@ contract CompensationPool {
     event CollateralWithdrawn(address indexed operator, uint256 amount);
     event CollateralLocked(address indexed operator, uint256 amount);
     event CollateralUnlocked(address indexed operator, uint64 unlockAt);
-    event CollateralForfeited(address indexed operator, uint256 amount);
+    event CollateralForfeited(address indexed operator, uint256 amount, bytes32 indexed creditedTo);
     event CoverPurchased(
         uint256 indexed coverId, bytes32 indexed certificateId, address indexed holder, uint256 amount
     );
     event FaultRecorded(bytes32 indexed certificateId, uint64 provenAt);
-    event ClaimFiled(uint256 indexed coverId, bytes32 indexed certificateId, uint256 amount);
-    event FaultSettled(bytes32 indexed certificateId, uint256 filed, uint256 budget);
+    event FaultSettled(bytes32 indexed certificateId, uint256 cover, uint256 budget);
+    event BudgetRaised(bytes32 indexed certificateId, uint256 budget);
     event ClaimPaid(uint256 indexed coverId, address indexed holder, uint256 payout);
+    event PayoutOwed(address indexed holder, uint256 amount);
     event Received(address indexed from, uint256 amount);
 
     error AlreadyInitialized();
     error Unauthorized();
+    error ZeroAddress();
+    error InvalidParameter();
     error InsufficientCollateral(uint256 amount, uint256 required);
     error CollateralIsLocked();
     error WithdrawalDelay(uint64 unlockAt);
     error UnknownCertificate(bytes32 certificateId);
     error CertificateFaulty(bytes32 certificateId);
     error OutcomeKnown(bytes32 certificateId);
+    error CoverSuspended(bytes32 certificateId);
+    error CoverWindowClosed(uint64 closedAt);
+    error OperatorsCannotBuyCover(address operator);
     error CoverCapExceeded(uint256 requested, uint256 available);
     error WrongPremium(uint256 paid, uint256 due);
     error ZeroAmount();
     error NoFault(bytes32 certificateId);
     error FaultAlreadyRecorded(bytes32 certificateId);
-    error NotHolder(uint256 coverId);
-    error ClaimWindowClosed(uint64 closesAt);
     error ClaimWindowOpen(uint64 closesAt);
-    error AlreadyFiled(uint256 coverId);
-    error NotFiled(uint256 coverId);
     error AlreadyPaid(uint256 coverId);
     error TransferFailed();
 
@@ -96,12 +116,21 @@ contract CompensationPool {
         CertificateVerifier verifier_,
         uint16 premiumBps_,
         uint64 claimWindow_,
-        uint64 collateralWithdrawalDelay_
+        uint64 collateralWithdrawalDelay_,
+        uint64 coverWindow_
     ) {
+        if (address(verifier_) == address(0)) revert ZeroAddress();
+        // A zero premium makes cover free to hoard; a zero claim window settles before anyone is
+        // slashed; collateral must stay forfeitable at least until the faults it backs settle.
+        if (
+            premiumBps_ == 0 || premiumBps_ > BPS || claimWindow_ == 0 || coverWindow_ == 0
+                || collateralWithdrawalDelay_ < claimWindow_
+        ) revert InvalidParameter();
         verifier = verifier_;
         premiumBps = premiumBps_;
         claimWindow = claimWindow_;
         collateralWithdrawalDelay = collateralWithdrawalDelay_;
+        coverWindow = coverWindow_;
         deployer = msg.sender;
     }
 
@@ -109,6 +138,7 @@ contract CompensationPool {
     function initialize(address registrar_, address slasher_) external {
         if (msg.sender != deployer) revert Unauthorized();
         if (registrar != address(0)) revert AlreadyInitialized();
+        if (registrar_ == address(0) || slasher_ == address(0)) revert ZeroAddress();
         registrar = registrar_;
         slasher = slasher_;
     }
@@ -123,7 +153,8 @@ contract CompensationPool {
 
     function depositCollateral() external payable {
         if (msg.value == 0) revert ZeroAmount();
-        collateral[msg.sender].amount += uint128(msg.value);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        collateral[msg.sender].amount += uint128(msg.value); // ether supply < 2^128 wei
         totalCollateral += msg.value;
         emit CollateralDeposited(msg.sender, msg.value);
     }
@@ -160,13 +191,30 @@ contract CompensationPool {
         emit CollateralUnlocked(operator, c.unlockAt);
     }
 
-    /// @notice Moves a slashed operator's whole collateral into the free balance (slasher only).
-    function forfeit(address operator) external returns (uint256 amount) {
+    /// @notice Takes a punished operator's whole collateral (slasher only): credited to the fault of
+    ///         `certificateId` when it is one the operator signed, else to the free balance.
+    function forfeit(address operator, bytes32 certificateId) external returns (uint256 amount) {
         if (msg.sender != slasher) revert Unauthorized();
         amount = collateral[operator].amount;
         collateral[operator].amount = 0;
         totalCollateral -= amount;
-        emit CollateralForfeited(operator, amount);
+        Fault storage f = faults[certificateId];
+        if (certificateId != bytes32(0) && f.provenAt != 0) {
+            if (!f.settled) {
+                // forge-lint: disable-next-line(unsafe-typecast)
+                f.credited += uint128(amount); // collateral amounts are uint128
+                pendingCredits += amount;
+            } else {
+                // Late slashing still pays this fault's holders, up to their total cover.
+                uint256 raise = totalCover[certificateId] - f.budget;
+                if (amount < raise) raise = amount;
+                // forge-lint: disable-next-line(unsafe-typecast)
+                f.budget += uint128(raise); // budget ≤ total cover < 2^128
+                reserved += raise;
+                emit BudgetRaised(certificateId, f.budget);
+            }
+        }
+        emit CollateralForfeited(operator, amount, certificateId);
     }
 
     function collateralOf(address operator)
@@ -186,28 +234,48 @@ contract CompensationPool {
         return (amount * premiumBps + BPS - 1) / BPS;
     }
 
-    /// @notice Buys `amount` of cover against the certificate on `s` being wrong, before the
-    ///         rollup's canonical root for that block is settled; `msg.value` must be exactly
-    ///         `premiumFor(amount)`.
+    /// @notice Cover (wei) that can still be sold on a certificate: the signers' locked collateral
+    ///         at its reference block minus the cover already sold.
+    function coverAvailable(bytes32 id) public view returns (uint256) {
+        uint256 cap =
+            uint256(verifier.getCertificate(id).signedCollateral) * verifier.registry().COLLATERAL_UNIT();
+        uint256 sold = totalCover[id];
+        return cap > sold ? cap - sold : 0;
+    }
+
+    /// @notice Buys `amount` of cover against the certificate on `s` being wrong; `msg.value` must be
+    ///         exactly `premiumFor(amount)`. See the contract notes for when cover is sold.
     function buyCover(Statement calldata s, uint256 amount) external payable returns (uint256 coverId) {
         if (amount == 0) revert ZeroAmount();
         bytes32 id = verifier.certificateId(s);
         CertificateVerifier.Certificate memory cert = verifier.getCertificate(id);
         if (cert.referenceBlock == 0) revert UnknownCertificate(id);
         if (cert.faulty || faults[id].provenAt != 0) revert CertificateFaulty(id);
+        // Whoever accuses knows more than the market: no cover while the verdict is pending or the
+        // rollup is halted.
+        (address accuser,,) = Slasher(slasher).accusations(id);
+        if (accuser != address(0) || verifier.getRollup(s.rollupId).paused) revert CoverSuspended(id);
+        uint64 closedAt = uint64(cert.certifiedAt) + coverWindow;
+        if (block.timestamp > closedAt) revert CoverWindowClosed(closedAt);
+        // Operators would insure against their own faults and take their forfeited collateral back.
+        if (verifier.registry().keyHashOf(msg.sender) != bytes32(0)) {
+            revert OperatorsCannotBuyCover(msg.sender);
+        }
         // Once the canonical root is known the outcome is too: no cover against a known result.
         (bool settled,) = verifier.rootSource(s.rollupId).canonicalStateRoot(s.blockNumber);
         if (settled) revert OutcomeKnown(id);
-        uint256 available = cert.signedStake - totalCover[id];
+        uint256 available = coverAvailable(id);
         if (amount > available) revert CoverCapExceeded(amount, available);
         uint256 due = premiumFor(amount);
         if (msg.value != due) revert WrongPremium(msg.value, due);
-        totalCover[id] += amount;
+        uint256 start = totalCover[id];
+        totalCover[id] = start + amount;
         coverId = covers.length;
+        // Both ≤ the cap, which is below 2^48 collateral units of 10^12 wei (< 2^88).
         // forge-lint: disable-next-line(unsafe-typecast)
-        uint128 amount128 = uint128(amount); // ≤ signed stake < 2^128
+        (uint128 amount128, uint128 start128) = (uint128(amount), uint128(start));
         covers.push(
-            Cover({holder: msg.sender, filed: false, paid: false, amount: amount128, certificateId: id})
+            Cover({holder: msg.sender, amount: amount128, start: start128, paid: 0, certificateId: id})
         );
         emit CoverPurchased(coverId, id, msg.sender, amount);
     }
@@ -220,47 +288,74 @@ contract CompensationPool {
         emit FaultRecorded(id, uint64(block.timestamp));
     }
 
-    /// @notice Files a claim on a cover whose certificate was proven wrong, within the claim window.
-    function fileClaim(uint256 coverId) external {
+    /// @notice Pays what a cover on a faulty certificate is due, after the claim window; anyone may
+    ///         call it for any cover. A payout the holder cannot receive is kept for `withdrawOwed`.
+    function payClaim(uint256 coverId) external returns (uint256 payout) {
         Cover storage c = covers[coverId];
-        if (c.holder != msg.sender) revert NotHolder(coverId);
-        if (c.filed) revert AlreadyFiled(coverId);
         Fault storage f = faults[c.certificateId];
         if (f.provenAt == 0) revert NoFault(c.certificateId);
         uint64 closesAt = f.provenAt + claimWindow;
-        if (block.timestamp > closesAt) revert ClaimWindowClosed(closesAt);
-        c.filed = true;
-        f.filed += c.amount;
-        emit ClaimFiled(coverId, c.certificateId, c.amount);
-    }
-
-    /// @notice Pays a filed claim after the window closed: `amount × budget / filed`, once.
-    function payClaim(uint256 coverId) external returns (uint256 payout) {
-        Cover storage c = covers[coverId];
-        if (!c.filed) revert NotFiled(coverId);
-        if (c.paid) revert AlreadyPaid(coverId);
-        Fault storage f = faults[c.certificateId];
-        uint64 closesAt = f.provenAt + claimWindow;
         if (block.timestamp <= closesAt) revert ClaimWindowOpen(closesAt);
-        if (!f.settled) {
-            uint256 free = freeBalance();
-            uint256 budget = f.filed < free ? f.filed : free;
-            f.settled = true;
-            // forge-lint: disable-next-line(unsafe-typecast)
-            f.budget = uint128(budget); // ≤ f.filed
-            reserved += budget;
-            emit FaultSettled(c.certificateId, f.filed, budget);
-        }
-        c.paid = true;
-        payout = uint256(c.amount) * f.budget / f.filed;
+        if (!f.settled) _settle(c.certificateId, f);
+        payout = _entitlement(c, f.budget) - c.paid;
+        if (payout == 0) revert AlreadyPaid(coverId);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        c.paid += uint128(payout); // ≤ amount
         reserved -= payout;
         emit ClaimPaid(coverId, c.holder, payout);
-        _send(c.holder, payout);
+        (bool ok,) = c.holder.call{value: payout}("");
+        if (!ok) {
+            owed[c.holder] += payout;
+            totalOwed += payout;
+            emit PayoutOwed(c.holder, payout);
+        }
     }
 
-    /// @notice Balance backing new claims: everything except collateral and reserved budgets.
+    /// @notice Withdraws payouts whose transfer failed earlier.
+    function withdrawOwed() external {
+        uint256 amount = owed[msg.sender];
+        owed[msg.sender] = 0;
+        totalOwed -= amount;
+        _send(msg.sender, amount);
+    }
+
+    /// @dev Fixes the fault's budget once: its credited collateral plus free balance, at most its
+    ///      total cover; the rest of the credit returns to the free balance.
+    function _settle(bytes32 id, Fault storage f) private {
+        uint256 credited = f.credited;
+        pendingCredits -= credited;
+        uint256 available = credited + freeBalance();
+        uint256 budget = totalCover[id] < available ? totalCover[id] : available;
+        f.settled = true;
+        f.credited = 0;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        f.budget = uint128(budget); // ≤ total cover
+        reserved += budget;
+        emit FaultSettled(id, totalCover[id], budget);
+    }
+
+    /// @dev A cover's share of `budget` in purchase order.
+    function _entitlement(Cover storage c, uint256 budget) private view returns (uint256) {
+        if (budget <= c.start) return 0;
+        uint256 rest = budget - c.start;
+        return rest < c.amount ? rest : c.amount;
+    }
+
+    /// @notice A cover's total payout: its entitlement once the fault settled, before that what it
+    ///         would be if the certificate's fault settled now.
+    function payoutOf(uint256 coverId) external view returns (uint256) {
+        Cover storage c = covers[coverId];
+        Fault memory f = faults[c.certificateId];
+        if (f.settled) return _entitlement(c, f.budget);
+        uint256 available = f.credited + freeBalance();
+        uint256 cover = totalCover[c.certificateId];
+        return _entitlement(c, cover < available ? cover : available);
+    }
+
+    /// @notice Balance backing new claims: everything except collateral, reserved budgets, credits
+    ///         of unsettled faults and owed payouts.
     function freeBalance() public view returns (uint256) {
-        return address(this).balance - totalCollateral - reserved;
+        return address(this).balance - totalCollateral - reserved - pendingCredits - totalOwed;
     }
 
     function getCover(uint256 coverId) external view returns (Cover memory) {

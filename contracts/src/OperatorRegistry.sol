@@ -4,6 +4,18 @@ pragma solidity ^0.8.30;
 import {IAllocationManager, OperatorSet} from "./interfaces/eigenlayer/IAllocationManager.sol";
 import {StakeRegistry} from "./StakeRegistry.sol";
 
+/// @dev What the registry reads from the registrar and the pool (their full types import this one).
+interface IRegistrarPool {
+    function pool() external view returns (ICollateral);
+}
+
+interface ICollateral {
+    function collateralOf(address operator)
+        external
+        view
+        returns (uint256 amount, bool locked, uint64 unlockAt);
+}
+
 /// @title OperatorRegistry
 /// @notice The deployed key and stake registry of the Surety operator set (`KeyRegistry` +
 ///         `StakeRegistry`). One contract, so the certificate verifier reads the APK hash, the total
@@ -36,6 +48,10 @@ contract OperatorRegistry is StakeRegistry {
         return OperatorSet({avs: registrar, id: OPERATOR_SET_ID});
     }
 
+    function _collateralOf(address operator) internal view override returns (uint256 amount) {
+        (amount,,) = IRegistrarPool(registrar).pool().collateralOf(operator);
+    }
+
     /// @notice Adds a newly registered operator's key to the APK and records its stake (registrar).
     function activate(address operator) external onlyRegistrar {
         _activate(operator);
@@ -49,17 +65,23 @@ contract OperatorRegistry is StakeRegistry {
     }
 
     /// @notice Everything the verifier needs about the set at a past block, proven by checkpoint
-    ///         indices: the truncated APK hash, the total stake, and the summed stake of
-    ///         `nonSigners` (each must have been active, i.e. in the APK, at that block).
+    ///         indices: the truncated APK hash, the total stake, the summed stake of `nonSigners`
+    ///         (each must have been active, i.e. in the APK, at that block) and the signers' locked
+    ///         collateral in `COLLATERAL_UNIT`s.
     function quorumAt(
         uint32 blockNumber,
         uint256 apkIndex,
         uint256 totalIndex,
         bytes32[] memory nonSigners,
         uint32[] calldata nonSignerIndices
-    ) external view returns (uint192 apkHash, uint256 total, uint256 nonSignerStake) {
+    )
+        external
+        view
+        returns (uint192 apkHash, uint256 total, uint256 nonSignerStake, uint256 signerCollateralUnits)
+    {
         apkHash = apkHashAt(blockNumber, apkIndex);
-        (total, nonSignerStake) = signerStakes(blockNumber, totalIndex, nonSigners, nonSignerIndices);
+        (total, nonSignerStake, signerCollateralUnits) =
+            _signerStakes(blockNumber, totalIndex, nonSigners, nonSignerIndices);
     }
 
     /// @notice Checkpoint hints for a certificate at `blockNumber` with these non-signers (for

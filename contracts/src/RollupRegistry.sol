@@ -9,7 +9,7 @@ import {ICanonicalRootSource} from "./interfaces/ICanonicalRootSource.sol";
 /// @dev The canonical-root source is fixed at registration: it decides which roots are faults, so
 ///      an owner able to swap it could slash honest signers and claim cover on its own rollup.
 ///      Operators must vet a rollup's source before signing for it; a rollup that needs a new
-///      source registers again.
+///      source registers again under its chain id (only its owner can), getting a new rollup id.
 ///         Deployed as part of `CertificateVerifier`, which reads a rollup's parameters from its
 ///         own storage on every certificate.
 abstract contract RollupRegistry {
@@ -70,7 +70,10 @@ abstract contract RollupRegistry {
         _;
     }
 
-    /// @notice Registers a rollup owned by the caller; `msg.value` funds its fee balance.
+    /// @notice Registers a rollup owned by the caller; `msg.value` funds its fee balance. A chain id
+    ///         already registered can be registered again only by the owner of its current rollup
+    ///         (e.g. to change the canonical-root source); `rollupIdOfChain` then names the new id,
+    ///         and the old rollup keeps its certificates and their source.
     /// @return rollupId the id statements carry (sequential from 1)
     function register(
         uint64 chainId,
@@ -79,8 +82,9 @@ abstract contract RollupRegistry {
         uint16 thresholdBps,
         ICanonicalRootSource source
     ) external payable returns (uint64 rollupId) {
-        if (rollupIdOfChain[chainId] != 0) {
-            revert ChainAlreadyRegistered(chainId, rollupIdOfChain[chainId]);
+        uint64 current = rollupIdOfChain[chainId];
+        if (current != 0 && rollups[current].owner != msg.sender) {
+            revert ChainAlreadyRegistered(chainId, current);
         }
         if (genesisBlockHash == bytes32(0) || genesisStateRoot == bytes32(0)) revert ZeroGenesis();
         _checkThreshold(thresholdBps);

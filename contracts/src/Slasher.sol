@@ -11,12 +11,14 @@ import {CompensationPool} from "./CompensationPool.sol";
 /// @title Slasher
 /// @notice Decides Surety's two objective faults on-chain and slashes the guilty operators through
 ///         the registrar (EigenLayer `slashOperator`) and the compensation pool (collateral).
-/// @dev Double signing and a single signed statement with a non-canonical root are self-proving: two valid signatures by one registered key on statements
-///      with the same (rollupId, blockNumber) and a different blockHash or stateRoot. An invalid-root
-///      accusation against a certificate costs a bond and is judged against the rollup's canonical
-///      root source once it has settled: if the root differs, the certificate is faulty, the bond is
-///      returned and every signer (active at the reference block and not a non-signer) can be
-///      slashed; if it matches, the bond goes to the pool. Every (fault, operator) acts once.
+/// @dev Double signing (two valid signatures by one registered key on statements with the same
+///      (rollupId, blockNumber) and a different blockHash or stateRoot) and a single signed statement
+///      with a non-canonical root are self-proving. An invalid-root accusation against a certificate
+///      costs a bond and is judged against the rollup's canonical root source once it has settled:
+///      if the root differs, the certificate is faulty, the bond is returned and every signer
+///      (active at the reference block and not a non-signer) can be slashed; if it matches, the bond
+///      goes to the pool. Whatever the evidence, an operator is punished at most once per
+///      (rollupId, blockNumber): one wrong signature at a height is one fault.
 contract Slasher {
     CertificateVerifier public immutable verifier;
     OperatorRegistry public immutable registry;
@@ -37,7 +39,7 @@ contract Slasher {
     }
 
     mapping(bytes32 certificateId => Accusation) public accusations;
-    /// @notice Evidence already acted on: keccak256(kind, operator, fault key).
+    /// @notice Faults already punished: `faultKey(operator, rollupId, blockNumber)`.
     mapping(bytes32 evidenceId => bool) public used;
     /// @notice Bonds owed back to accusers whose refund transfer failed (pull payment).
     mapping(address accuser => uint256) public refunds;
@@ -71,6 +73,8 @@ contract Slasher {
     error LengthMismatch();
     error TransferFailed();
     error InvalidSlashWad(uint256 wad);
+    error InvalidBond(uint256 bond);
+    error ZeroAddress();
 
     constructor(
         CertificateVerifier verifier_,
@@ -79,6 +83,14 @@ contract Slasher {
         uint256 accusationBond_,
         uint256 slashWad_
     ) {
+        if (
+            address(verifier_) == address(0) || address(registrar_) == address(0)
+                || address(pool_) == address(0)
+        ) {
+            revert ZeroAddress();
+        }
+        // Bonds are stored as uint96; a zero bond would make accusations free spam.
+        if (accusationBond_ == 0 || accusationBond_ > type(uint96).max) revert InvalidBond(accusationBond_);
         verifier = verifier_;
         registry = verifier_.registry();
         registrar = registrar_;
@@ -87,6 +99,12 @@ contract Slasher {
         // EigenLayer rejects wadsToSlash outside (0, 1e18].
         if (slashWad_ == 0 || slashWad_ > 1e18) revert InvalidSlashWad(slashWad_);
         slashWad = slashWad_;
+    }
+
+    /// @notice Key under which an operator's fault at one rollup height is punished, whatever the
+    ///         evidence (double signing, a signed wrong root, a faulty certificate).
+    function faultKey(address operator, uint64 rollupId, uint64 blockNumber) public pure returns (bytes32) {
+        return keccak256(abi.encode(operator, rollupId, blockNumber));
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -108,7 +126,7 @@ contract Slasher {
         bytes32 keyHash = keccak256(publicKey);
         address operator = registry.operatorOf(keyHash);
         if (operator == address(0)) revert UnknownKey(keyHash);
-        bytes32 evidenceId = keccak256(abi.encode("double-sign", operator, a.rollupId, a.blockNumber));
+        bytes32 evidenceId = faultKey(operator, a.rollupId, a.blockNumber);
         if (used[evidenceId]) revert EvidenceUsed(evidenceId);
         if (!_verify(a, signatureA, publicKey) || !_verify(b, signatureB, publicKey)) {
             revert InvalidSignature();
@@ -116,7 +134,7 @@ contract Slasher {
 
         used[evidenceId] = true;
         emit DoubleSigningProven(operator, a.rollupId, a.blockNumber);
-        _punish(evidenceId, operator, "surety: double signing");
+        _punish(evidenceId, operator, bytes32(0), "surety: double signing");
     }
 
     function _verify(Statement memory s, bytes memory signature, bytes memory publicKey)
@@ -144,13 +162,13 @@ contract Slasher {
         (bool settled, bytes32 root) = verifier.rootSource(s.rollupId).canonicalStateRoot(s.blockNumber);
         if (!settled) revert CanonicalRootUnknown(s.rollupId, s.blockNumber);
         if (root == s.stateRoot) revert RootIsCanonical();
-        bytes32 evidenceId = keccak256(abi.encode("invalid-statement", operator, s.rollupId, s.blockNumber));
+        bytes32 evidenceId = faultKey(operator, s.rollupId, s.blockNumber);
         if (used[evidenceId]) revert EvidenceUsed(evidenceId);
         if (!_verify(s, signature, publicKey)) revert InvalidSignature();
 
         used[evidenceId] = true;
         emit InvalidStatementProven(operator, s.rollupId, s.blockNumber, root);
-        _punish(evidenceId, operator, "surety: invalid root");
+        _punish(evidenceId, operator, bytes32(0), "surety: invalid root");
     }
 
     /// @notice Accuses the certificate on `s` of certifying a non-canonical state root, posting
@@ -215,9 +233,11 @@ contract Slasher {
         _send(msg.sender, amount);
     }
 
-    /// @notice Slashes signers of a certificate proven faulty. `nonSignerKeyHashes` must be the
-    ///         certificate's non-signers (ascending, as recorded); each operator must have been active
-    ///         at the reference block (proven by `stakeIndices`) and not be a non-signer.
+    /// @notice Slashes signers of a certificate proven faulty and credits their forfeited collateral
+    ///         to the certificate's claimants. `nonSignerKeyHashes` must be the certificate's
+    ///         non-signers (ascending, as recorded); each operator must have been active at the
+    ///         reference block (proven by `stakeIndices`) and not be a non-signer. Operators already
+    ///         punished for this height are skipped, so a front-runner cannot make the batch revert.
     function slashCertificateSigners(
         Statement calldata s,
         bytes32[] calldata nonSignerKeyHashes,
@@ -234,16 +254,26 @@ contract Slasher {
 
         for (uint256 i; i < operators.length; ++i) {
             address operator = operators[i];
-            bytes32 keyHash = registry.keyHashOf(operator);
-            if (keyHash == bytes32(0) || _contains(nonSignerKeyHashes, keyHash)) revert NotASigner(operator);
-            (bool active,) = registry.stakeAt(keyHash, cert.referenceBlock, stakeIndices[i]);
-            if (!active) revert NotASigner(operator);
-            bytes32 evidenceId = keccak256(abi.encode("invalid-root", operator, id));
-            if (used[evidenceId]) revert EvidenceUsed(evidenceId);
+            _checkSigner(operator, nonSignerKeyHashes, cert.referenceBlock, stakeIndices[i]);
+            bytes32 evidenceId = faultKey(operator, s.rollupId, s.blockNumber);
+            if (used[evidenceId]) continue;
             used[evidenceId] = true;
             emit SignerSlashed(id, operator);
-            _punish(evidenceId, operator, "surety: invalid root");
+            _punish(evidenceId, operator, id, "surety: invalid root");
         }
+    }
+
+    /// @dev Reverts unless `operator` was active at `referenceBlock` and is not a non-signer.
+    function _checkSigner(
+        address operator,
+        bytes32[] calldata nonSignerKeyHashes,
+        uint32 referenceBlock,
+        uint32 stakeIndex
+    ) private view {
+        bytes32 keyHash = registry.keyHashOf(operator);
+        if (keyHash == bytes32(0) || _contains(nonSignerKeyHashes, keyHash)) revert NotASigner(operator);
+        (bool active,) = registry.stakeAt(keyHash, referenceBlock, stakeIndex);
+        if (!active) revert NotASigner(operator);
     }
 
     /// @dev Binary search in the ascending non-signer list.
@@ -261,11 +291,14 @@ contract Slasher {
 
     /// @dev Evidence stays spent only once EigenLayer took the stake: when it refuses (paused, or a
     ///      chain younger than its withdrawal delay), the collateral is still forfeited and the
-    ///      same evidence can be brought again to slash the stake later.
-    function _punish(bytes32 evidenceId, address operator, string memory description) private {
+    ///      same evidence can be brought again to slash the stake later. The registrar also ejects
+    ///      the operator. Collateral forfeited for a faulty certificate is credited to its fault.
+    function _punish(bytes32 evidenceId, address operator, bytes32 certificateId, string memory description)
+        private
+    {
         bool slashed = registrar.slash(operator, slashWad, description);
         if (!slashed) used[evidenceId] = false;
-        uint256 forfeited = pool.forfeit(operator);
+        uint256 forfeited = pool.forfeit(operator, certificateId);
         address[] memory one = new address[](1);
         one[0] = operator;
         registry.update(one);

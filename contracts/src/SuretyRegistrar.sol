@@ -20,6 +20,8 @@ contract SuretyRegistrar is IAVSRegistrar {
     /// @notice Collateral (wei) an operator must hold in the pool to register.
     uint256 public immutable minCollateral;
     address public owner;
+    /// @notice Proposed owner, who must accept (two-step transfer).
+    address public pendingOwner;
     address public slasher;
 
     event OperatorRegistered(address indexed operator);
@@ -28,8 +30,13 @@ contract SuretyRegistrar is IAVSRegistrar {
     /// @notice EigenLayer refused the slash (e.g. the operator is no longer slashable); the
     ///         collateral is still forfeited by the slasher.
     event SlashFailed(address indexed operator, bytes reason);
+    /// @notice A punished operator was removed from the operator set (key out of the APK).
+    event OperatorEjected(address indexed operator);
+    event EjectionFailed(address indexed operator, bytes reason);
+    event OwnershipTransferStarted(address indexed pendingOwner);
     event OwnershipTransferred(address indexed owner);
 
+    error ZeroAddress();
     error Unauthorized();
     error AlreadyInitialized();
     error WrongAVS(address avs);
@@ -42,6 +49,10 @@ contract SuretyRegistrar is IAVSRegistrar {
         uint256 minCollateral_,
         address owner_
     ) {
+        if (
+            address(allocationManager_) == address(0) || address(registry_) == address(0)
+                || address(pool_) == address(0) || owner_ == address(0)
+        ) revert ZeroAddress();
         allocationManager = allocationManager_;
         registry = registry_;
         pool = pool_;
@@ -68,6 +79,7 @@ contract SuretyRegistrar is IAVSRegistrar {
         onlyOwner
     {
         if (slasher != address(0)) revert AlreadyInitialized();
+        if (slasher_ == address(0)) revert ZeroAddress();
         slasher = slasher_;
         allocationManager.updateAVSMetadataURI(address(this), metadataURI);
         IAllocationManager.CreateSetParams[] memory sets = new IAllocationManager.CreateSetParams[](1);
@@ -80,9 +92,18 @@ contract SuretyRegistrar is IAVSRegistrar {
         allocationManager.updateAVSMetadataURI(address(this), metadataURI);
     }
 
+    /// @notice Proposes `newOwner`; ownership moves only when it calls `acceptOwnership`, so a
+    ///         mistyped address cannot take the AVS identity with it.
     function transferOwnership(address newOwner) external onlyOwner {
-        owner = newOwner;
-        emit OwnershipTransferred(newOwner);
+        pendingOwner = newOwner;
+        emit OwnershipTransferStarted(newOwner);
+    }
+
+    function acceptOwnership() external {
+        if (msg.sender != pendingOwner) revert Unauthorized();
+        owner = msg.sender;
+        pendingOwner = address(0);
+        emit OwnershipTransferred(msg.sender);
     }
 
     function supportsAVS(address avs) external view returns (bool) {
@@ -112,10 +133,20 @@ contract SuretyRegistrar is IAVSRegistrar {
     }
 
     /// @notice Slashes `wad` (1e18 = all) of the operator's allocation in every strategy of the set
-    ///         (slasher only). Returns false instead of reverting when EigenLayer refuses, so one
-    ///         unslashable operator cannot shield the others in a batch.
-    function slash(address operator, uint256 wad, string calldata description) external returns (bool) {
+    ///         and ejects the operator from the set (slasher only): a punished operator keeps no
+    ///         seat, no key in the APK and no voting weight. Returns whether EigenLayer took the
+    ///         stake; refusals are logged instead of reverting, so one unslashable operator cannot
+    ///         shield the others in a batch.
+    function slash(address operator, uint256 wad, string calldata description)
+        external
+        returns (bool slashed)
+    {
         if (msg.sender != slasher) revert Unauthorized();
+        slashed = _slash(operator, wad, description);
+        _eject(operator);
+    }
+
+    function _slash(address operator, uint256 wad, string calldata description) private returns (bool) {
         address[] memory strategies = allocationManager.getStrategiesInOperatorSet(registry.operatorSet());
         _sortAscending(strategies);
         uint256[] memory wads = new uint256[](strategies.length);
@@ -135,6 +166,21 @@ contract SuretyRegistrar is IAVSRegistrar {
         } catch (bytes memory reason) {
             emit SlashFailed(operator, reason);
             return false;
+        }
+    }
+
+    /// @dev Deregisters the operator from the set; EigenLayer calls `deregisterOperator` back, which
+    ///      takes its key out of the APK. It stays slashable for EigenLayer's deallocation delay.
+    function _eject(address operator) private {
+        if (!allocationManager.isMemberOfOperatorSet(operator, registry.operatorSet())) return;
+        uint32[] memory ids = new uint32[](1);
+        ids[0] = OPERATOR_SET_ID;
+        try allocationManager.deregisterFromOperatorSets(
+            IAllocationManager.DeregisterParams({operator: operator, avs: address(this), operatorSetIds: ids})
+        ) {
+            emit OperatorEjected(operator);
+        } catch (bytes memory reason) {
+            emit EjectionFailed(operator, reason);
         }
     }
 

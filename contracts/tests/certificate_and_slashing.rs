@@ -17,9 +17,9 @@ use surety_contracts::{
     CoreParams, Deployment, SuretyParams,
     bindings::{
         CertificateVerifier::{self, SignerProof},
-        CompensationPool, MockRootSource, OperatorRegistry, Slasher,
+        CompensationPool, OperatorRegistry, Slasher, SuretyRegistrar,
     },
-    deploy_all,
+    deploy_all, deploy_posted_root_source,
 };
 use surety_primitives::{Domain, PublicKey, SecretKey, Signature, Statement};
 
@@ -138,14 +138,15 @@ impl Devnet {
         }
         assert_eq!(registry.totalStake().call().await.unwrap(), total);
 
-        // The devnet's canonical-root adapter; this test never settles a root.
-        let source = MockRootSource::deploy(&devnet.l1).await.unwrap();
+        // The devnet's canonical-root adapter, posted by the deployer; this test never posts a root.
+        let poster = devnet._anvil.addresses()[0];
+        let source = deploy_posted_root_source(&devnet.l1, poster).await.unwrap();
         let receipt = mined(devnet.verifier().register(
             L2_CHAIN_ID,
             genesis_hash,
             keccak256("l2 genesis state"),
             THRESHOLD_BPS,
-            *source.address(),
+            source,
         ))
         .await;
         let registered = receipt
@@ -161,7 +162,7 @@ impl Devnet {
                 .call()
                 .await
                 .unwrap(),
-            *source.address()
+            source
         );
         // Certificates name a strictly past reference block; leave one behind the refresh.
         mine(&devnet.l1, 1).await;
@@ -466,9 +467,15 @@ async fn double_signing_slashes_the_allocation_and_forfeits_collateral_once() {
             "operator {i}"
         );
     }
-    // The registry saw it in the same transaction: the key stays active with no stake.
+    // The registrar ejected the culprit from the operator set in the same transaction: EigenLayer
+    // deregistered it and the registry took its key out of the aggregate key, with no stake.
+    let ejected = receipt
+        .decoded_log::<SuretyRegistrar::OperatorEjected>()
+        .unwrap();
+    assert_eq!(ejected.operator, culprit.address);
+    assert!(!registry.isActive(culprit.address).call().await.unwrap());
     let stake = registry.stakeOf(culprit.address).call().await.unwrap();
-    assert!(stake.active);
+    assert!(!stake.active);
     assert_eq!(stake.stake, U256::ZERO);
     assert_eq!(
         registry.totalStake().call().await.unwrap(),

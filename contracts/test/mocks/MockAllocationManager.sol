@@ -65,6 +65,13 @@ contract MockAllocationManager is IAllocationManager {
         IAVSRegistrar(registrarOf[avs]).deregisterOperator(operator, avs, ids);
     }
 
+    function deregisterFromOperatorSets(DeregisterParams calldata params) external {
+        require(msg.sender == params.avs || msg.sender == params.operator, "caller");
+        member[params.operator] = false;
+        IAVSRegistrar(registrarOf[params.avs])
+            .deregisterOperator(params.operator, params.avs, params.operatorSetIds);
+    }
+
     function slashOperator(address avs, SlashingParams calldata params) external {
         require(msg.sender == avs, "caller");
         if (refuseSlashing) revert Refused();

@@ -27,6 +27,7 @@ abstract contract SuretyTestBase {
     uint16 internal constant PREMIUM_BPS = 100;
     uint64 internal constant CLAIM_WINDOW = 7 days;
     uint64 internal constant WITHDRAWAL_DELAY = 14 days;
+    uint64 internal constant COVER_WINDOW = 1 days;
     uint64 internal constant L2_CHAIN_ID = 901;
     bytes32 internal constant GENESIS_HASH = keccak256("genesis block");
     bytes32 internal constant GENESIS_ROOT = keccak256("genesis root");
@@ -39,6 +40,8 @@ abstract contract SuretyTestBase {
     SuretyRegistrar internal registrar;
     Slasher internal slasher;
     uint64 internal rollupId;
+    /// @dev Share of the allocation each fault slashes in the next `_deploy`.
+    uint256 internal slashWad = 1e18;
 
     /// @dev A deployment, to hand to helper contracts that must not embed every creation code.
     struct World {
@@ -62,11 +65,11 @@ abstract contract SuretyTestBase {
         am = new MockAllocationManager();
         registry = new OperatorRegistry(IAllocationManager(address(am)));
         verifier = new CertificateVerifier(registry, MAX_REFERENCE_AGE, TREASURY);
-        pool = new CompensationPool(verifier, PREMIUM_BPS, CLAIM_WINDOW, WITHDRAWAL_DELAY);
+        pool = new CompensationPool(verifier, PREMIUM_BPS, CLAIM_WINDOW, WITHDRAWAL_DELAY, COVER_WINDOW);
         registrar = new SuretyRegistrar(
             IAllocationManager(address(am)), registry, pool, MIN_COLLATERAL, address(this)
         );
-        slasher = new Slasher(verifier, registrar, pool, BOND, 1e18);
+        slasher = new Slasher(verifier, registrar, pool, BOND, slashWad);
         registry.initialize(address(registrar));
         verifier.initialize(address(slasher));
         pool.initialize(address(registrar), address(slasher));

@@ -23,8 +23,8 @@ use alloy::{
 use eyre::{WrapErr, eyre};
 use surety_contracts::{
     CoreParams, Deployment, SuretyParams,
-    bindings::{CertificateVerifier, MockRootSource, OperatorRegistry},
-    deploy_all, send,
+    bindings::{CertificateVerifier, OperatorRegistry},
+    deploy_all, deploy_posted_root_source, send,
 };
 use surety_operator::{
     NodeOutcome, NodeSpec, OperatorNode, RollupSpec, compute_genesis, config::SignAt,
@@ -271,15 +271,15 @@ async fn onboard_operators(
     Ok(())
 }
 
-/// Registers the L2 as a Surety rollup with a devnet canonical-root source, then lets the L1
+/// Registers the L2 as a Surety rollup whose canonical roots the deployer posts, then lets the L1
 /// mine one block per second.
 async fn register_rollup(
-    owner: &impl Provider,
+    owner: &(impl Provider + WalletProvider),
     deployment: &Deployment,
     genesis_hash: B256,
     genesis_root: B256,
 ) -> eyre::Result<()> {
-    let source = MockRootSource::deploy(owner)
+    let source = deploy_posted_root_source(owner, owner.default_signer_address())
         .await
         .wrap_err("deploying the devnet root source")?;
     let verifier = CertificateVerifier::new(deployment.surety.certificate_verifier, owner);
@@ -290,7 +290,7 @@ async fn register_rollup(
             genesis_hash,
             genesis_root,
             THRESHOLD_BPS,
-            *source.address(),
+            source,
         ),
     )
     .await?;

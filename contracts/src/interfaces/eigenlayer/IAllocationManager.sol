@@ -26,10 +26,18 @@ interface IAllocationManager {
         string description;
     }
 
+    struct DeregisterParams {
+        address operator;
+        address avs;
+        uint32[] operatorSetIds;
+    }
+
     function updateAVSMetadataURI(address avs, string calldata metadataURI) external;
     function createOperatorSets(address avs, CreateSetParams[] calldata params) external;
     function setAVSRegistrar(address avs, address registrar) external;
     function slashOperator(address avs, SlashingParams calldata params) external;
+    /// @notice Callable by the operator or by the AVS (which ejects the operator).
+    function deregisterFromOperatorSets(DeregisterParams calldata params) external;
 
     function isMemberOfOperatorSet(address operator, OperatorSet calldata operatorSet)
         external
