@@ -116,6 +116,12 @@ pub enum Outcome {
         claimed: B256,
         computed: B256,
     },
+    /// Block `number` breaks a validity rule; nothing after it is verified.
+    Invalid {
+        number: u64,
+        hash: B256,
+        reason: String,
+    },
 }
 
 /// Totals of a follower run.
@@ -168,7 +174,9 @@ impl Follower {
             return Ok(());
         }
         let history = self.kind.has_history_contract();
-        let root = self.store.bootstrap(block0.hash, genesis.state(history))?;
+        let root = self
+            .store
+            .bootstrap(&block0.header, genesis.state(history))?;
         info!(%root, hash = %block0.hash, claimed = %block0.header.state_root, "bootstrapped genesis state");
         Ok(())
     }
@@ -236,22 +244,17 @@ impl Follower {
                 self.handle_reorg(head.number).await?;
                 continue;
             }
-            let executed = self.kind.execute(self.store.reader()?, &input)?;
-            let verdict = self.store.apply_block(
-                number,
-                input.hash,
-                input.header.state_root,
-                executed.changes,
-                || block_rlp(&input),
-            )?;
-            match verdict {
+            let verified = self
+                .kind
+                .verify(&self.store, &input, || block_rlp(&input))?;
+            match verified.verdict {
                 Verdict::Match(_) => {
                     stats.blocks += 1;
-                    stats.gas += executed.gas_used;
+                    stats.gas += verified.gas_used;
                     self.metrics.blocks_verified.fetch_add(1, Ordering::Relaxed);
                     self.metrics
                         .gas_verified
-                        .fetch_add(executed.gas_used, Ordering::Relaxed);
+                        .fetch_add(verified.gas_used, Ordering::Relaxed);
                     self.metrics.verified_head.store(number, Ordering::Relaxed);
                 }
                 Verdict::Mismatch { claimed, computed } => {
@@ -270,6 +273,21 @@ impl Follower {
                             hash: input.hash,
                             claimed,
                             computed,
+                        },
+                        stats,
+                    ));
+                }
+                Verdict::Invalid { reason } => {
+                    error!(
+                        block = number, hash = %input.hash, %reason,
+                        "INVALID BLOCK: refusing to verify this block or any after it"
+                    );
+                    stats.elapsed = started.elapsed();
+                    return Ok((
+                        Outcome::Invalid {
+                            number,
+                            hash: input.hash,
+                            reason,
                         },
                         stats,
                     ));

@@ -4,9 +4,11 @@
 //! - [`state`]: the operator's own copy of the rollup state in redb, with an incrementally
 //!   maintained Merkle-Patricia state root, undo log and durable progress.
 //! - [`genesis`]: bootstraps the state from a geth-style `genesis.json`.
+//! - [`blocktest`]: runs Ethereum's BlockchainTest fixtures through the engine.
 //! - [`follower`]: follows a rollup over JSON-RPC and records a verdict per block.
 //! - [`metrics`]: engine counters for the node's Prometheus endpoint.
 
+pub mod blocktest;
 pub mod execution;
 pub mod follower;
 pub mod genesis;

@@ -138,7 +138,8 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
     let follower = Follower::new(
         connect_http(endpoint.as_str())?,
         store.clone(),
-        ExecutionKind::Ethereum(EthereumRules::new(L2_CHAIN_ID, EthereumHardfork::Prague)),
+        // The devnet's L2 is anvil, so the operator follows anvil's rules.
+        ExecutionKind::Ethereum(EthereumRules::anvil(L2_CHAIN_ID, EthereumHardfork::Prague)),
         metrics.clone(),
         FollowerConfig {
             until: args.blocks,
@@ -212,6 +213,18 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
             "ALERT: the L2 endpoint claims state root {claimed} for block {number} ({hash}); \
              re-execution computed {computed}. The operator stopped at block {} and kept the \
              evidence in {}",
+            number - 1,
+            operator_dir.display()
+        )),
+        Some((
+            Outcome::Invalid {
+                number,
+                hash,
+                reason,
+            },
+            _,
+        )) => Err(eyre!(
+            "ALERT: L2 block {number} ({hash}) is invalid: {reason}. The operator stopped at              block {} and kept the evidence in {}",
             number - 1,
             operator_dir.display()
         )),

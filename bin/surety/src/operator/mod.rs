@@ -2,6 +2,7 @@
 
 use clap::Subcommand;
 
+mod blocktest;
 mod slashing_protection;
 mod verify;
 
@@ -9,6 +10,8 @@ pub(crate) use verify::serve_metrics;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum OperatorCommand {
+    /// Run Ethereum BlockchainTest fixtures (execution-spec-tests) through the engine.
+    Blocktest(blocktest::Args),
     /// Export or import the signing history (slashing protection).
     #[command(subcommand)]
     SlashingProtection(slashing_protection::Command),
@@ -18,6 +21,7 @@ pub(crate) enum OperatorCommand {
 
 pub(crate) fn run(command: OperatorCommand) -> eyre::Result<()> {
     match command {
+        OperatorCommand::Blocktest(args) => blocktest::run(args),
         OperatorCommand::SlashingProtection(command) => slashing_protection::run(command),
         OperatorCommand::Verify(args) => verify::run(args),
     }

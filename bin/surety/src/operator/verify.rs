@@ -3,7 +3,7 @@
 use eyre::{WrapErr, eyre};
 use std::{path::PathBuf, sync::Arc, time::Duration};
 use surety_operator::{
-    execution::{EthereumHardfork, EthereumRules, ExecutionKind},
+    execution::{EthereumHardfork, ExecutionKind, RuleSet},
     follower::{Follower, FollowerConfig, Outcome, connect_http},
     genesis::GenesisFile,
     metrics::Metrics,
@@ -31,6 +31,10 @@ pub(crate) struct Args {
     /// The rollup's hardfork (Ethereum rules, every fork up to it active from genesis).
     #[arg(long, default_value = "prague")]
     hardfork: String,
+    /// The rules the rollup's blocks follow: `ethereum` (the specification) or `anvil` (an
+    /// anvil-run chain, with anvil's state quirks).
+    #[arg(long, default_value_t = RuleSet::Ethereum)]
+    rules: RuleSet,
     /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9100).
     #[arg(long, value_name = "ADDR")]
     metrics_addr: Option<std::net::SocketAddr>,
@@ -52,7 +56,7 @@ async fn verify(args: Args) -> eyre::Result<()> {
     std::fs::create_dir_all(&args.datadir)
         .wrap_err_with(|| format!("creating {}", args.datadir.display()))?;
     let store = Arc::new(StateStore::open(args.datadir.join("state.redb"))?);
-    let kind = ExecutionKind::Ethereum(EthereumRules::new(genesis.chain_id(), hardfork));
+    let kind = ExecutionKind::Ethereum(args.rules.rules(genesis.chain_id(), hardfork));
     let config = FollowerConfig {
         confirmations: args.confirmations,
         until: args.until,
@@ -98,6 +102,11 @@ async fn verify(args: Args) -> eyre::Result<()> {
             "state root mismatch at block {number} ({hash}): header claims {claimed}, \
              re-execution computed {computed}"
         )),
+        Outcome::Invalid {
+            number,
+            hash,
+            reason,
+        } => Err(eyre!("block {number} ({hash}) is invalid: {reason}")),
     }
 }
 
