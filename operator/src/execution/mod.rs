@@ -374,7 +374,11 @@ fn execute_ethereum<S: StateSource>(
                     if account.is_empty() {
                         loaded.push((*address, None));
                     }
-                    loaded.extend(account.storage.keys().map(|slot| (*address, Some(*slot))));
+                    // A reverted call un-touches the accounts it wrote, and anvil keeps the
+                    // slots of touched accounts only: a write undone by a revert leaves no leaf.
+                    if account.is_touched() {
+                        loaded.extend(account.storage.keys().map(|slot| (*address, Some(*slot))));
+                    }
                 }
             }
         })));

@@ -54,6 +54,9 @@ const META: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("meta");
 /// How many blocks back a reorg can be undone.
 pub const UNDO_DEPTH: u64 = 1024;
 
+/// Headers kept below the head whatever is pruned: the EVM's BLOCKHASH reaches 256 blocks back.
+pub const BLOCKHASH_WINDOW: u64 = 256;
+
 /// Errors of the state store.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -503,6 +506,41 @@ impl StateStore {
             });
         }
         Ok(out)
+    }
+
+    /// Drops what is only needed above a finalized height: undo journals of blocks at or below
+    /// `finalized` (they can no longer be reorged) and headers below it, except genesis (what
+    /// the store was bootstrapped from), the parent of the next block and the BLOCKHASH window
+    /// below the head.
+    pub fn prune(&self, finalized: u64) -> Result<(), StateError> {
+        let head = self.head().ok_or(StateError::NotBootstrapped)?;
+        let finalized = finalized.min(head.number);
+        let keep_headers_from = finalized.min(head.number.saturating_sub(BLOCKHASH_WINDOW));
+        let mut txn = self.db.begin_write().map_err(db_err)?;
+        txn.set_durability(Durability::Immediate).map_err(db_err)?;
+        {
+            let mut undo = txn.open_table(UNDO).map_err(db_err)?;
+            undo.retain_in(..=finalized, |_, _| false).map_err(db_err)?;
+            let mut headers = txn.open_table(HEADERS).map_err(db_err)?;
+            headers
+                .retain_in(1..keep_headers_from, |_, _| false)
+                .map_err(db_err)?;
+        }
+        txn.commit().map_err(db_err)
+    }
+
+    /// Forgets the evidence recorded for block `number` (once it has been submitted on chain).
+    pub fn remove_evidence(&self, number: u64) -> Result<bool, StateError> {
+        let mut txn = self.db.begin_write().map_err(db_err)?;
+        txn.set_durability(Durability::Immediate).map_err(db_err)?;
+        let removed = txn
+            .open_table(EVIDENCE)
+            .map_err(db_err)?
+            .remove(number)
+            .map_err(db_err)?
+            .is_some();
+        txn.commit().map_err(db_err)?;
+        Ok(removed)
     }
 
     /// Undoes every block above `target`, making `target` the head again (a reorg's fork point).
