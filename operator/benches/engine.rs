@@ -51,24 +51,16 @@ impl Figures {
 fn full_engine(kind: &ExecutionKind, genesis: StateChanges, blocks: &[BlockInput]) -> Figures {
     let dir = tempfile::tempdir().unwrap();
     let store = StateStore::open(dir.path().join("state.redb")).unwrap();
-    store.bootstrap(blocks[0].hash, genesis).unwrap();
+    store.bootstrap(&blocks[0].header, genesis).unwrap();
     let (started, mut gas) = (Instant::now(), 0);
     for block in &blocks[1..] {
-        let executed = kind.execute(store.reader().unwrap(), block).unwrap();
-        gas += executed.gas_used;
-        let verdict = store
-            .apply_block(
-                block.header.number,
-                block.hash,
-                block.header.state_root,
-                executed.changes,
-                Vec::new,
-            )
-            .unwrap();
+        let verified = kind.verify(&store, block, Vec::new).unwrap();
+        gas += verified.gas_used;
         assert!(
-            matches!(verdict, Verdict::Match(_)),
-            "block {}",
-            block.header.number
+            matches!(verified.verdict, Verdict::Match(_)),
+            "block {}: {:?}",
+            block.header.number,
+            verified.verdict
         );
     }
     Figures {
@@ -125,7 +117,7 @@ fn main() {
         blocks
     });
     let genesis = GenesisFile::load(l2.file.path()).unwrap();
-    let kind = ExecutionKind::Ethereum(EthereumRules::new(CHAIN_ID, EthereumHardfork::Prague));
+    let kind = ExecutionKind::Ethereum(EthereumRules::anvil(CHAIN_ID, EthereumHardfork::Prague));
     let history = kind.has_history_contract();
     let n = blocks.len() - 1;
     let tx_count: usize = blocks.iter().map(|b| b.transactions.len()).sum();

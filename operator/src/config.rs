@@ -15,6 +15,8 @@ use alloy_hardforks::EthereumHardfork;
 use alloy_primitives::Address;
 use serde::{Deserialize, de};
 
+use crate::execution::RuleSet;
+
 /// Errors loading a configuration file.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -120,6 +122,10 @@ pub struct RollupConfig {
     /// The rollup's hardfork: every fork up to it is active from genesis.
     #[serde(default = "default_hardfork", deserialize_with = "hardfork")]
     pub hardfork: EthereumHardfork,
+    /// The rules its blocks follow: `"ethereum"` (the specification) or `"anvil"` (a chain run
+    /// by anvil, with its state quirks).
+    #[serde(default)]
+    pub rules: RuleSet,
     /// Which blocks may be signed: `"latest"`, `"safe"`, `"finalized"`, or a number of
     /// confirmations below the latest block.
     #[serde(default)]
@@ -354,6 +360,7 @@ mod tests {
         let rollup = &config.rollups[0];
         assert_eq!(rollup.sign_at, SignAt::Confirmations(2));
         assert_eq!(rollup.hardfork, EthereumHardfork::Prague);
+        assert_eq!(rollup.rules, RuleSet::Ethereum);
         assert!(config.datadir.is_absolute());
         assert!(rollup.genesis.ends_with("genesis.json") && rollup.genesis.is_absolute());
         assert_eq!(config.delivery.batch_size, 256);

@@ -22,7 +22,7 @@ use std::{
 use tracing::{error, info, warn};
 
 use crate::{
-    execution::{BlockInput, ExecutionError, ExecutionKind},
+    execution::{BlockInput, ExecutionError, ExecutionKind, Verified},
     genesis::GenesisFile,
     metrics::Metrics,
     state::{StateError, StateStore, StoredHeader, Verdict},
@@ -119,6 +119,12 @@ pub enum Outcome {
         claimed: B256,
         computed: B256,
     },
+    /// Block `number` breaks a validity rule; nothing after it is verified.
+    Invalid {
+        number: u64,
+        hash: B256,
+        reason: String,
+    },
 }
 
 /// Totals of a follower run.
@@ -171,7 +177,9 @@ impl Follower {
             return Ok(());
         }
         let history = self.kind.has_history_contract();
-        let root = self.store.bootstrap(block0.hash, genesis.state(history))?;
+        let root = self
+            .store
+            .bootstrap(&block0.header, genesis.state(history))?;
         info!(%root, hash = %block0.hash, claimed = %block0.header.state_root, "bootstrapped genesis state");
         Ok(())
     }
@@ -245,15 +253,15 @@ impl Follower {
                 continue;
             }
             let hash = input.hash;
-            let (gas_used, verdict) = self.execute_and_apply(input).await?;
-            match verdict {
+            let verified = self.verify_off_runtime(input).await?;
+            match verified.verdict {
                 Verdict::Match(_) => {
                     stats.blocks += 1;
-                    stats.gas += gas_used;
+                    stats.gas += verified.gas_used;
                     self.metrics.blocks_verified.fetch_add(1, Ordering::Relaxed);
                     self.metrics
                         .gas_verified
-                        .fetch_add(gas_used, Ordering::Relaxed);
+                        .fetch_add(verified.gas_used, Ordering::Relaxed);
                     self.metrics.verified_head.store(number, Ordering::Relaxed);
                 }
                 Verdict::Mismatch { claimed, computed } => {
@@ -277,27 +285,32 @@ impl Follower {
                         stats,
                     ));
                 }
+                Verdict::Invalid { reason } => {
+                    error!(
+                        block = number, %hash, %reason,
+                        "INVALID BLOCK: refusing to verify this block or any after it"
+                    );
+                    stats.elapsed = started.elapsed();
+                    return Ok((
+                        Outcome::Invalid {
+                            number,
+                            hash,
+                            reason,
+                        },
+                        stats,
+                    ));
+                }
             }
         }
     }
 
-    /// Executes `input` on the local state and applies the result, on a blocking thread: EVM
+    /// Verifies `input` against the local state and applies it, on a blocking thread: EVM
     /// execution and the commit's fsync must not stall the async runtime.
-    async fn execute_and_apply(&self, input: BlockInput) -> Result<(u64, Verdict), FollowError> {
+    async fn verify_off_runtime(&self, input: BlockInput) -> Result<Verified, FollowError> {
         let (store, kind) = (self.store.clone(), self.kind.clone());
-        tokio::task::spawn_blocking(move || {
-            let executed = kind.execute(store.reader()?, &input)?;
-            let verdict = store.apply_block(
-                input.header.number,
-                input.hash,
-                input.header.state_root,
-                executed.changes,
-                || block_rlp(&input),
-            )?;
-            Ok((executed.gas_used, verdict))
-        })
-        .await
-        .map_err(|e| FollowError::Worker(e.to_string()))?
+        tokio::task::spawn_blocking(move || Ok(kind.verify(&store, &input, || block_rlp(&input))?))
+            .await
+            .map_err(|e| FollowError::Worker(e.to_string()))?
     }
 
     /// Whether the endpoint's block at the local head's height is no longer the local head.

@@ -68,6 +68,7 @@ impl GenesisFile {
                 .flatten()
                 .map(|(slot, value)| (U256::from_be_bytes(slot.0), U256::from_be_bytes(value.0)))
                 .filter(|(_, value)| !value.is_zero())
+                .map(|(slot, value)| (slot, Some(value)))
                 .collect();
             changes.accounts.push(AccountChange {
                 address: *address,

@@ -4,6 +4,7 @@
 //! - [`state`]: the operator's own copy of the rollup state in redb, with an incrementally
 //!   maintained Merkle-Patricia state root, undo log and durable progress.
 //! - [`genesis`]: bootstraps the state from a geth-style `genesis.json`.
+//! - [`blocktest`]: runs Ethereum's BlockchainTest fixtures through the engine.
 //! - [`follower`]: follows a rollup over JSON-RPC and records a verdict per block.
 //! - [`metrics`]: counters for the node's Prometheus endpoint, and its small HTTP server.
 //! - [`config`]: the node's TOML configuration, validated at load.
@@ -11,6 +12,7 @@
 //! - [`delivery`]: one gRPC sender per aggregator, draining the outbox.
 //! - [`node`]: the [`OperatorNode`] that wires all of the above (and the protected signer).
 
+pub mod blocktest;
 pub mod config;
 pub mod delivery;
 pub mod execution;
@@ -22,6 +24,6 @@ pub mod outbox;
 pub mod state;
 
 pub use node::{
-    GenesisMismatch, NodeError, NodeOutcome, NodeSpec, OperatorNode, RollupSpec, SigningSpec,
-    compute_genesis,
+    Fault, GenesisMismatch, NodeError, NodeOutcome, NodeSpec, OperatorNode, RollupSpec,
+    SigningSpec, compute_genesis,
 };

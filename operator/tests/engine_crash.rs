@@ -41,7 +41,7 @@ fn main() {
 }
 
 fn rules() -> ExecutionKind {
-    ExecutionKind::Ethereum(EthereumRules::new(CHAIN_ID, EthereumHardfork::Prague))
+    ExecutionKind::Ethereum(EthereumRules::anvil(CHAIN_ID, EthereumHardfork::Prague))
 }
 
 fn store_path(datadir: &Path) -> std::path::PathBuf {

@@ -26,7 +26,7 @@ async fn every_root_matches_anvil() {
     assert!(head >= 300);
 
     let store = Arc::new(StateStore::open(dir.path().join("state.redb")).unwrap());
-    let kind = ExecutionKind::Ethereum(EthereumRules::new(CHAIN_ID, EthereumHardfork::Prague));
+    let kind = ExecutionKind::Ethereum(EthereumRules::anvil(CHAIN_ID, EthereumHardfork::Prague));
     let metrics = Arc::new(Metrics::default());
     let config = FollowerConfig {
         until: Some(head),
@@ -81,7 +81,7 @@ async fn every_root_matches_anvil_under_the_workload() {
 
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(StateStore::open(dir.path().join("state.redb")).unwrap());
-    let kind = ExecutionKind::Ethereum(EthereumRules::new(CHAIN_ID, EthereumHardfork::Prague));
+    let kind = ExecutionKind::Ethereum(EthereumRules::anvil(CHAIN_ID, EthereumHardfork::Prague));
     let config = FollowerConfig {
         until: Some(head),
         ..FollowerConfig::default()

@@ -65,7 +65,7 @@ async fn verify_through_proxy(
     let proxy = spawn_proxy(&anvil.url, target, move |block| tamper(&liar, block)).await;
     let store = Arc::new(StateStore::open(dir.path().join("state.redb")).unwrap());
     let metrics = Arc::new(Metrics::default());
-    let kind = ExecutionKind::Ethereum(EthereumRules::new(CHAIN_ID, EthereumHardfork::Prague));
+    let kind = ExecutionKind::Ethereum(EthereumRules::anvil(CHAIN_ID, EthereumHardfork::Prague));
     let config = FollowerConfig {
         until: Some(10),
         ..FollowerConfig::default()
@@ -138,7 +138,8 @@ async fn altered_state_root_is_caught_at_that_block() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn altered_transaction_is_caught_at_that_block() {
     // Block 5 carries a transfer from the first key; the liar re-signs it to another recipient
-    // and fixes the transactions root and block hash, leaving anvil's (now wrong) state root.
+    // and fixes the transactions root and block hash, leaving anvil's (now wrong) receipts and
+    // state roots.
     let result = verify_through_proxy(5, |key, block| {
         let alloy::rpc::types::BlockTransactions::Full(txs) = &mut block.transactions else {
             panic!("expected full transactions")
@@ -155,5 +156,17 @@ async fn altered_transaction_is_caught_at_that_block() {
         block.header.inner.transactions_root = calculate_transaction_root(&envelopes);
     })
     .await;
-    assert_caught_at(&result, 5);
+    // The forged transfer no longer yields the header's receipts: the block is invalid before
+    // its state root is even compared, and the evidence says why.
+    let Outcome::Invalid { number, reason, .. } = &result.outcome else {
+        panic!("lie not caught: {:?}", result.outcome);
+    };
+    assert_eq!(*number, 5);
+    assert!(reason.contains("receipts root"), "{reason}");
+    assert_eq!(result.store.head().unwrap().number, 4);
+    let evidence = result.store.evidence().unwrap();
+    assert_eq!(evidence.len(), 1);
+    assert_eq!(evidence[0].number, 5);
+    assert_eq!(evidence[0].invalid.as_ref(), Some(reason));
+    assert!(!evidence[0].block_rlp.is_empty());
 }

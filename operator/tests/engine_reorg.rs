@@ -21,7 +21,7 @@ async fn verify_until(
     metrics: &Arc<Metrics>,
     until: u64,
 ) {
-    let kind = ExecutionKind::Ethereum(EthereumRules::new(CHAIN_ID, EthereumHardfork::Prague));
+    let kind = ExecutionKind::Ethereum(EthereumRules::anvil(CHAIN_ID, EthereumHardfork::Prague));
     let config = FollowerConfig {
         until: Some(until),
         ..FollowerConfig::default()
@@ -53,7 +53,7 @@ async fn reorg_rolls_back_and_follows_the_new_branch() {
 
     let store = Arc::new(StateStore::open(dir.path().join("state.redb")).unwrap());
     let metrics = Arc::new(Metrics::default());
-    let kind = ExecutionKind::Ethereum(EthereumRules::new(CHAIN_ID, EthereumHardfork::Prague));
+    let kind = ExecutionKind::Ethereum(EthereumRules::anvil(CHAIN_ID, EthereumHardfork::Prague));
     Follower::new(
         provider.clone(),
         store.clone(),

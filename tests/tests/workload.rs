@@ -75,6 +75,7 @@ async fn fifty_blocks_of_mixed_traffic() {
         Action::StorageClear,
         Action::Compute,
         Action::Revert,
+        Action::RevertAfterWrite,
         Action::OutOfGas,
         Action::Logs,
         Action::Precompile,
@@ -84,7 +85,9 @@ async fn fifty_blocks_of_mixed_traffic() {
     }
     // Every failure the generator did not intend would show up here: only explicit reverts,
     // out-of-gas, over-balance token transfers and reused CREATE2 salts fail.
-    let intended = report.actions(Action::Revert) + report.actions(Action::OutOfGas);
+    let intended = report.actions(Action::Revert)
+        + report.actions(Action::RevertAfterWrite)
+        + report.actions(Action::OutOfGas);
     let possible =
         intended + report.actions(Action::TokenTransfer) + report.actions(Action::FactoryCreate2);
     assert!(report.total(|b| b.reverted) >= intended);

@@ -56,6 +56,15 @@ contract Workbench {
         revert("workbench: failed");
     }
 
+    /// Set `count` consecutive slots to `value`, then revert: every write is undone, but the
+    /// slots were loaded (the case where a re-executor's view of "touched" state matters).
+    function fillThenFail(uint256 start, uint256 count, uint256 value) external {
+        for (uint256 i; i < count; ++i) {
+            slots[start + i] = value;
+        }
+        revert Failed(count);
+    }
+
     /// Hash in a loop: compute-heavy, or out of gas when given too little.
     function burn(uint256 rounds) external returns (bytes32 h) {
         for (uint256 i; i < rounds; ++i) {

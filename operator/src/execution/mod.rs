@@ -1,12 +1,19 @@
 //! Block re-execution. [`ExecutionKind`] is the seam between rollup families: each kind applies
-//! its own rules (hardfork schedule, system calls, fee handling) and yields the block's state
-//! changes. Today there is one kind, Ethereum rules as anvil applies them; an OP Stack kind on
-//! `op-revm` would be a second variant with its own executor.
+//! its own rules (hardfork schedule, system calls, fee handling, block validity) and yields the
+//! block's state changes. Today there is one kind, Ethereum L1 rules — exact by default, or bent
+//! the way anvil bends them ([`RuleSet::Anvil`]); an OP Stack kind on `op-revm` would be a second
+//! variant with its own executor.
+//!
+//! [`ExecutionKind::verify`] is the one path every block takes (the follower and `blocktest`
+//! alike): header against its parent, execution, every header field execution computes, then the
+//! state root through the store.
 
 mod hardforks;
+mod validation;
 
 pub use alloy_hardforks::EthereumHardfork;
 pub use hardforks::ForkSchedule;
+pub use validation::InvalidBlock;
 
 use alloy_consensus::{Header, Transaction, TxEnvelope, transaction::Recovered};
 use alloy_eips::{eip4895::Withdrawals, eip7840::BlobParams};
@@ -29,10 +36,12 @@ use std::{
     sync::{Arc, Mutex, PoisonError},
 };
 
-use crate::state::{AccountChange, AccountState, StateChanges, StateError, StateSource};
+use crate::state::{
+    AccountChange, AccountState, StateChanges, StateError, StateSource, StateStore, Verdict,
+};
 
-/// A block whose header hash, parent link and transaction root were checked, with its senders
-/// recovered locally (never taken from the endpoint).
+/// A block whose senders were recovered locally (never taken from an endpoint). Its body is
+/// checked against the header by [`BlockInput::from_block`] or the follower.
 #[derive(Debug, Clone)]
 pub struct BlockInput {
     pub hash: B256,
@@ -41,44 +50,98 @@ pub struct BlockInput {
     pub withdrawals: Option<Withdrawals>,
 }
 
-/// The outcome of executing a block.
+/// The outcome of executing a block whose computed header fields all matched.
 #[derive(Debug)]
 pub struct ExecutedBlock {
     pub changes: StateChanges,
     pub gas_used: u64,
 }
 
-/// Errors of block execution (invalid blocks and state read failures).
+/// Errors of block execution: the block is invalid (a fault of whoever produced it), or the
+/// local state could not be read (an operator-side failure; nothing can be concluded).
 #[derive(Debug, thiserror::Error)]
 pub enum ExecutionError {
-    #[error("block {number}: {source}")]
-    Block {
-        number: u64,
-        source: BlockExecutionError,
-    },
-    #[error("block {number}: executed gas {executed} differs from the header's {header}")]
-    GasUsed {
-        number: u64,
-        executed: u64,
-        header: u64,
-    },
+    #[error("block {number} is invalid: {reason}")]
+    Invalid { number: u64, reason: InvalidBlock },
+    #[error("block {number}: internal execution error: {message}")]
+    Internal { number: u64, message: String },
     #[error(transparent)]
     State(#[from] StateError),
+}
+
+/// A block checked end to end by [`ExecutionKind::verify`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub verdict: Verdict,
+    /// Gas the block used (zero when it was rejected before execution finished).
+    pub gas_used: u64,
 }
 
 /// The rules a rollup's blocks follow.
 #[derive(Debug, Clone)]
 pub enum ExecutionKind {
-    /// Ethereum L1 rules at one hardfork, active from genesis (how anvil runs a chain).
+    /// Ethereum L1 rules at one hardfork, active from genesis.
     Ethereum(EthereumRules),
 }
 
-/// Ethereum execution rules.
+/// Which variant of Ethereum's rules a rollup follows: the configuration value
+/// `rules = "ethereum" | "anvil"`.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleSet {
+    /// The exact rules of the Ethereum specification.
+    #[default]
+    Ethereum,
+    /// Ethereum as anvil 1.7.1 executes it (its state quirks, documented on [`EthereumRules`]).
+    Anvil,
+}
+
+impl RuleSet {
+    /// The rules of this set for a chain, every fork up to `hardfork` active from genesis.
+    pub fn rules(self, chain_id: u64, hardfork: EthereumHardfork) -> EthereumRules {
+        match self {
+            Self::Ethereum => EthereumRules::new(chain_id, hardfork),
+            Self::Anvil => EthereumRules::anvil(chain_id, hardfork),
+        }
+    }
+}
+
+/// An unknown [`RuleSet`] name.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("unknown rules `{0}` (expected `ethereum` or `anvil`)")]
+pub struct UnknownRuleSet(String);
+
+impl std::str::FromStr for RuleSet {
+    type Err = UnknownRuleSet;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "ethereum" => Ok(Self::Ethereum),
+            "anvil" => Ok(Self::Anvil),
+            other => Err(UnknownRuleSet(other.to_owned())),
+        }
+    }
+}
+
+impl std::fmt::Display for RuleSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Ethereum => "ethereum",
+            Self::Anvil => "anvil",
+        })
+    }
+}
+
+/// Ethereum execution rules. [`EthereumRules::new`] is the specification; the quirk flags are
+/// off there and on in [`EthereumRules::anvil`].
 #[derive(Debug, Clone)]
 pub struct EthereumRules {
     pub chain_id: u64,
     pub schedule: ForkSchedule,
-    /// Enforce the EIP-7825 per-transaction gas cap. Anvil leaves it off unless asked.
+    /// Enforce the EIP-7825 per-transaction gas cap (from Osaka on). Anvil leaves it off
+    /// unless asked.
     pub tx_gas_limit_cap: bool,
     /// Keep every account a transaction loaded and left empty as an existing empty account,
     /// instead of leaving it absent (EIP-161). Anvil's in-memory database caches each account a
@@ -87,27 +150,54 @@ pub struct EthereumRules {
     /// does a contract created and self-destructed in one transaction (EIP-6780). Anvil's
     /// system calls do not leave such accounts. A re-executor of an anvil chain must do the same.
     pub keep_loaded_empty_accounts: bool,
+    /// Keep every storage slot a transaction loaded or set to zero as a trie leaf with value
+    /// zero instead of deleting it (the same cache of anvil's, for slots).
+    pub keep_zero_slots: bool,
     /// Grant EIP-7702's existing-authority refund (12,500 gas) for every valid authorization,
     /// also when the authority does not exist yet. The EIP grants it only for existing accounts;
     /// anvil 1.7.1 grants it always (a fresh authority's delegation costs 36,800 gas there, not
     /// 46,000), so its blocks only re-execute to the same gas with this rule on.
     pub authorities_always_exist: bool,
+    /// Genesis holds the EIP-2935 history contract even when the genesis file does not list it
+    /// (anvil inserts it from Prague on).
+    pub genesis_history_contract: bool,
+    /// A block may carry its parent's timestamp: anvil mines blocks requested within the same
+    /// second with equal timestamps.
+    pub equal_timestamps: bool,
+    /// Check each header's base fee against the EIP-1559 update from its parent. Anvil's base
+    /// fee does not follow its parent header: block 1 keeps the genesis base fee, and after
+    /// `evm_revert` the next block's fee still derives from the reverted branch.
+    pub base_fee_from_parent: bool,
 }
 
 impl EthereumRules {
-    /// The rules of anvil 1.7.1 with default flags (`--hardfork latest` = BPO1, no EIP-7825 cap).
-    pub fn anvil(chain_id: u64) -> Self {
-        Self::new(chain_id, EthereumHardfork::Bpo1)
-    }
-
-    /// Every fork up to and including `hardfork` active from genesis.
+    /// The exact Ethereum rules, every fork up to and including `hardfork` active from genesis.
     pub fn new(chain_id: u64, hardfork: EthereumHardfork) -> Self {
         Self {
             chain_id,
             schedule: ForkSchedule::new(hardfork),
+            tx_gas_limit_cap: true,
+            keep_loaded_empty_accounts: false,
+            keep_zero_slots: false,
+            authorities_always_exist: false,
+            genesis_history_contract: false,
+            equal_timestamps: false,
+            base_fee_from_parent: true,
+        }
+    }
+
+    /// The rules of anvil 1.7.1 run with `--hardfork <hardfork>` (its default, `latest`, is
+    /// BPO1): the specification plus anvil's quirks.
+    pub fn anvil(chain_id: u64, hardfork: EthereumHardfork) -> Self {
+        Self {
             tx_gas_limit_cap: false,
             keep_loaded_empty_accounts: true,
+            keep_zero_slots: true,
             authorities_always_exist: true,
+            genesis_history_contract: true,
+            equal_timestamps: true,
+            base_fee_from_parent: false,
+            ..Self::new(chain_id, hardfork)
         }
     }
 
@@ -150,7 +240,71 @@ impl EthereumRules {
 }
 
 impl ExecutionKind {
-    /// Executes `block` on top of `state` (the state after its parent) and returns its changes.
+    /// Validates `block` against the store's head, executes it, checks every header field
+    /// execution computes and applies it if its state root matches: the verdict on the block.
+    /// An invalid block or a state-root mismatch is recorded as evidence and never applied;
+    /// only storage failures are errors.
+    pub fn verify(
+        &self,
+        store: &StateStore,
+        block: &BlockInput,
+        block_rlp: impl FnOnce() -> Vec<u8>,
+    ) -> Result<Verified, ExecutionError> {
+        let head = store.head().ok_or(StateError::NotBootstrapped)?;
+        let parent = store
+            .block_header(head.number)?
+            .ok_or(StateError::MissingHeader(head.number))?;
+        let checked = if block.header.parent_hash != head.hash {
+            Err(InvalidBlock::UnknownParent {
+                parent: block.header.parent_hash,
+                head: head.hash,
+            })
+        } else {
+            self.validate_header(&parent, &block.header)
+        };
+        let executed = match checked {
+            Ok(()) => self.execute(store.reader()?, block),
+            Err(reason) => Err(ExecutionError::Invalid {
+                number: block.header.number,
+                reason,
+            }),
+        };
+        match executed {
+            Ok(executed) => {
+                let verdict =
+                    store.apply_block(block.hash, &block.header, executed.changes, block_rlp)?;
+                Ok(Verified {
+                    verdict,
+                    gas_used: executed.gas_used,
+                })
+            }
+            Err(ExecutionError::Invalid { reason, .. }) => {
+                let verdict = store.reject_block(
+                    block.hash,
+                    &block.header,
+                    reason.to_string(),
+                    block_rlp(),
+                )?;
+                Ok(Verified {
+                    verdict,
+                    gas_used: 0,
+                })
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Checks `header` against its parent's: number, timestamp, gas limit bounds, base fee,
+    /// excess blob gas, and the fields each active fork requires.
+    pub fn validate_header(&self, parent: &Header, header: &Header) -> Result<(), InvalidBlock> {
+        match self {
+            Self::Ethereum(rules) => validation::validate_header(rules, parent, header),
+        }
+    }
+
+    /// Executes `block` on top of `state` (the state after its parent), checks the header fields
+    /// execution computes (gas used, blob gas used, receipts root, logs bloom, requests hash) and
+    /// returns its state changes.
     pub fn execute<S: StateSource>(
         &self,
         state: S,
@@ -168,10 +322,13 @@ impl ExecutionKind {
         }
     }
 
-    /// Whether genesis holds the EIP-2935 history contract (anvil inserts it from Prague on).
+    /// Whether genesis holds the EIP-2935 history contract beyond what the genesis file lists.
     pub fn has_history_contract(&self) -> bool {
         match self {
-            Self::Ethereum(rules) => rules.schedule.latest() >= EthereumHardfork::Prague,
+            Self::Ethereum(rules) => {
+                rules.genesis_history_contract
+                    && rules.schedule.latest() >= EthereumHardfork::Prague
+            }
         }
     }
 }
@@ -183,6 +340,7 @@ fn execute_ethereum<S: StateSource>(
 ) -> Result<ExecutedBlock, ExecutionError> {
     let header = &block.header;
     let number = header.number;
+    let invalid = |reason| ExecutionError::Invalid { number, reason };
     let mut db = State::builder()
         .with_database_ref(state)
         .with_bundle_update()
@@ -202,7 +360,7 @@ fn execute_ethereum<S: StateSource>(
     let mut executor =
         EthBlockExecutor::new(evm, ctx, &rules.schedule, AlloyReceiptBuilder::default());
     let loaded_empty = Arc::new(Mutex::new(Vec::new()));
-    if rules.keep_loaded_empty_accounts {
+    if rules.keep_loaded_empty_accounts || rules.keep_zero_slots {
         let loaded_empty = loaded_empty.clone();
         executor.set_state_hook(Some(Box::new(move |source, state: &EvmState| {
             // System calls run as the system address, which stays out of the state.
@@ -216,12 +374,24 @@ fn execute_ethereum<S: StateSource>(
                     if account.is_empty() {
                         loaded.push((*address, None));
                     }
-                    loaded.extend(account.storage.keys().map(|slot| (*address, Some(*slot))));
+                    // A reverted call un-touches the accounts it wrote, and anvil keeps the
+                    // slots of touched accounts only: a write undone by a revert leaves no leaf.
+                    if account.is_touched() {
+                        loaded.extend(account.storage.keys().map(|slot| (*address, Some(*slot))));
+                    }
                 }
             }
         })));
     }
-    let block_error = |source| ExecutionError::Block { number, source };
+    let block_error = |source: BlockExecutionError| match source {
+        BlockExecutionError::Validation(error) => {
+            invalid(InvalidBlock::Execution(error.to_string()))
+        }
+        BlockExecutionError::Internal(error) => ExecutionError::Internal {
+            number,
+            message: error.to_string(),
+        },
+    };
     executor
         .apply_pre_execution_changes()
         .map_err(block_error)?;
@@ -236,22 +406,20 @@ fn execute_ethereum<S: StateSource>(
     let result = executor
         .apply_post_execution_changes()
         .map_err(block_error)?;
-    if result.gas_used != header.gas_used {
-        return Err(ExecutionError::GasUsed {
-            number,
-            executed: result.gas_used,
-            header: header.gas_used,
-        });
-    }
+    validation::check_executed(rules, header, &result).map_err(invalid)?;
     db.merge_transitions(BundleRetention::PlainState);
-    let mut changes = StateChanges::from_bundle(db.take_bundle());
+    let mut changes = StateChanges::from_bundle(db.take_bundle(), rules.keep_zero_slots);
     let loaded_empty =
         std::mem::take(&mut *loaded_empty.lock().unwrap_or_else(PoisonError::into_inner));
-    changes.keep_zero_slots = rules.keep_loaded_empty_accounts;
     for (address, slot) in loaded_empty {
         match slot {
-            None => keep_empty_account(&mut changes, &db.database.0, address)?,
-            Some(slot) => keep_zero_slot(&mut changes, &db.database.0, address, slot)?,
+            None if rules.keep_loaded_empty_accounts => {
+                keep_empty_account(&mut changes, &db.database.0, address)?
+            }
+            Some(slot) if rules.keep_zero_slots => {
+                keep_zero_slot(&mut changes, &db.database.0, address, slot)?
+            }
+            _ => {}
         }
     }
     Ok(ExecutedBlock {
@@ -259,7 +427,6 @@ fn execute_ethereum<S: StateSource>(
         gas_used: result.gas_used,
     })
 }
-
 /// Makes every authority of a valid-looking EIP-7702 authorization that does not exist (and was
 /// not changed earlier in the block) an existing empty account for the EVM, so that revm grants
 /// the refund anvil grants. The authorization still sets its nonce to 1, so the account exists
@@ -339,7 +506,7 @@ fn keep_zero_slot(
             && !change.storage.iter().any(|(key, _)| *key == slot)
             && !store.has_slot(address, slot)?
         {
-            change.storage.push((slot, U256::ZERO));
+            change.storage.push((slot, Some(U256::ZERO)));
         }
         return Ok(());
     }
@@ -355,7 +522,7 @@ fn keep_zero_slot(
                 code_hash: info.code_hash,
             }),
             wipe_storage: false,
-            storage: vec![(slot, U256::ZERO)],
+            storage: vec![(slot, Some(U256::ZERO))],
         });
     }
     Ok(())

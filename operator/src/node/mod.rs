@@ -32,7 +32,7 @@ use tracing::{error, info, warn};
 use crate::{
     config::{DeliveryConfig, SignAt},
     delivery::{DeliveryMetrics, Sender},
-    execution::{EthereumRules, ExecutionKind},
+    execution::{ExecutionKind, RuleSet},
     follower::{FollowError, Follower, FollowerConfig, Outcome, connect_http},
     genesis::GenesisFile,
     metrics::{Metrics, Response, serve},
@@ -108,6 +108,7 @@ pub struct RollupSpec {
     pub genesis: PathBuf,
     /// Every Ethereum fork up to this one is active from genesis.
     pub hardfork: EthereumHardfork,
+    pub rules: RuleSet,
     pub sign_at: SignAt,
 }
 
@@ -161,9 +162,28 @@ pub enum NodeOutcome {
     Stopped,
     /// Every rollup reached `until`.
     Reached,
-    /// A rollup endpoint lied about a state root; the report was signed and queued, the rest
-    /// of the node kept running until stopped.
-    Mismatch(Vec<Mismatch>),
+    /// A rollup served a block this node refuses (a lying state root or an invalid block);
+    /// nothing past it is signed. A state-root mismatch is reported, signed, to every
+    /// aggregator. The other rollups kept running until these ended.
+    Fault(Vec<Fault>),
+}
+
+/// A block a follower refused, ending that rollup's verification.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Fault {
+    #[error(
+        "rollup {}: block {} ({}) claims state root {}, re-execution computed {}",
+        .0.rollup_id, .0.block_number, .0.block_hash, .0.claimed_state_root,
+        .0.computed_state_root
+    )]
+    Mismatch(Mismatch),
+    #[error("rollup {rollup_id}: block {number} ({hash}) is invalid: {reason}")]
+    Invalid {
+        rollup_id: u64,
+        number: u64,
+        hash: B256,
+        reason: String,
+    },
 }
 
 /// A built node, ready to [`run`](Self::run).
@@ -285,7 +305,7 @@ impl OperatorNode {
         }
         info!(datadir = %self.datadir.display(), rollups = rollups.len(), "operator node running");
 
-        let mut tasks: JoinSet<Result<Option<Mismatch>, NodeError>> = JoinSet::new();
+        let mut tasks: JoinSet<Result<Option<Fault>, NodeError>> = JoinSet::new();
         for (index, rollup) in rollups.iter().enumerate() {
             let (all, with_signing) = (rollups.clone(), signing.clone());
             let (until, poll) = (self.until, self.poll_interval);
@@ -327,7 +347,7 @@ impl OperatorNode {
 
         let followers = rollups.len();
         let mut finished = 0;
-        let mut mismatches = Vec::new();
+        let mut faults = Vec::new();
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -338,10 +358,10 @@ impl OperatorNode {
                 joined = tasks.join_next() => {
                     let Some(joined) = joined else { break };
                     match joined.map_err(|e| NodeError::Worker(e.to_string()))? {
-                        Ok(mismatch) => {
+                        Ok(fault) => {
                             finished += 1;
-                            mismatches.extend(mismatch);
-                            if finished == followers && (self.until.is_some() || mismatches.len() == followers) {
+                            faults.extend(fault);
+                            if finished == followers && (self.until.is_some() || faults.len() == followers) {
                                 break;
                             }
                         }
@@ -354,8 +374,8 @@ impl OperatorNode {
             }
         }
         tasks.shutdown().await;
-        Ok(if !mismatches.is_empty() {
-            NodeOutcome::Mismatch(mismatches)
+        Ok(if !faults.is_empty() {
+            NodeOutcome::Fault(faults)
         } else if self.until.is_some() && finished == followers {
             NodeOutcome::Reached
         } else {
@@ -383,7 +403,7 @@ async fn open_rollup(
     let provider = connect_http(&rollup.rpc).map_err(follow_err)?;
     let genesis = GenesisFile::load(&rollup.genesis)?;
     let execution =
-        ExecutionKind::Ethereum(EthereumRules::new(genesis.chain_id(), rollup.hardfork));
+        ExecutionKind::Ethereum(rollup.rules.rules(genesis.chain_id(), rollup.hardfork));
     Follower::new(
         provider.clone(),
         store.clone(),
@@ -407,14 +427,15 @@ pub async fn compute_genesis(
     Ok(store.header(0)?.ok_or(StateError::NotBootstrapped)?)
 }
 
-/// Follows one rollup until `until`, a mismatch (reported, then `Ok(Some)`), or a fatal error.
+/// Follows one rollup until `until`, a fault (a mismatch is reported; then `Ok(Some)`), or a
+/// fatal error.
 /// Transient L2 failures restart the follower after a bounded backoff.
 async fn follow(
     rollup: &RollupRuntime,
     signing: Option<&SigningRuntime>,
     until: Option<u64>,
     poll_interval: Duration,
-) -> Result<Option<Mismatch>, NodeError> {
+) -> Result<Option<Fault>, NodeError> {
     let follower = Follower::new(
         rollup.provider.clone(),
         rollup.store.clone(),
@@ -485,7 +506,20 @@ async fn follow(
                     number - 1
                 );
             }
-            Ok(Some(mismatch))
+            Ok(Some(Fault::Mismatch(mismatch)))
+        }
+        Outcome::Invalid {
+            number,
+            hash,
+            reason,
+        } => {
+            error!(rollup = rollup.spec.id, block = number, %reason, "invalid block: nothing past block {} will be signed", number - 1);
+            Ok(Some(Fault::Invalid {
+                rollup_id: rollup.spec.id,
+                number,
+                hash,
+                reason,
+            }))
         }
     }
 }

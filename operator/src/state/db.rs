@@ -9,9 +9,17 @@ use revm::{
 };
 
 use super::{
-    ACCOUNTS, AccountRecord, CODE, HEADERS, STORAGE, StateError, StateSource, db_err, trie,
-    trie_account,
+    ACCOUNTS, AccountRecord, AccountState, CODE, HEADERS, STORAGE, StateError, StateSource, db_err,
+    trie, trie_account,
 };
+
+/// One account of [`StateReader::dump`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DumpedAccount {
+    pub(crate) address: Address,
+    pub(crate) state: AccountState,
+    pub(crate) storage: Vec<(U256, U256)>,
+}
 
 /// A consistent snapshot of the committed state (one redb read transaction).
 pub struct StateReader {
@@ -43,6 +51,34 @@ impl StateReader {
             .map_err(db_err)?
             .map(|v| AccountRecord::decode(v.value()))
             .transpose()
+    }
+
+    /// Every account with its stored slots, in address order (fixture checks; O(state)).
+    pub(crate) fn dump(&self) -> Result<Vec<DumpedAccount>, StateError> {
+        let mut out = Vec::new();
+        for entry in self.accounts.iter().map_err(db_err)? {
+            let (address, record) = entry.map_err(db_err)?;
+            let address = Address::from_slice(address.value());
+            let state = AccountRecord::decode(record.value())?.state;
+            let mut storage = Vec::new();
+            for entry in self.storage.range(address.as_slice()..).map_err(db_err)? {
+                let (key, value) = entry.map_err(db_err)?;
+                let key = key.value();
+                if !key.starts_with(address.as_slice()) {
+                    break;
+                }
+                storage.push((
+                    U256::from_be_slice(&key[20..]),
+                    U256::from_be_slice(value.value()),
+                ));
+            }
+            out.push(DumpedAccount {
+                address,
+                state,
+                storage,
+            });
+        }
+        Ok(out)
     }
 
     /// The state root recomputed from the flat tables, ignoring the stored trie nodes.

@@ -38,11 +38,10 @@ impl MemoryState {
                 None => self.accounts.remove(&change.address),
             };
             for (slot, value) in &change.storage {
-                if value.is_zero() && !changes.keep_zero_slots {
-                    self.storage.remove(&(change.address, *slot));
-                } else {
-                    self.storage.insert((change.address, *slot), *value);
-                }
+                match value {
+                    Some(value) => self.storage.insert((change.address, *slot), *value),
+                    None => self.storage.remove(&(change.address, *slot)),
+                };
             }
         }
     }

@@ -21,7 +21,9 @@ pub trait StateSource: revm::database::DatabaseRef<Error = StateError> + std::fm
     fn has_slot(&self, address: Address, slot: U256) -> Result<bool, StateError>;
 }
 
+use alloy_consensus::Header;
 use alloy_primitives::{Address, B256, U256, keccak256};
+use alloy_rlp::Encodable;
 use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY, Nibbles, TrieAccount};
 use journal::{Journal, Tag};
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
@@ -39,17 +41,22 @@ pub(crate) const CODE: TableDefinition<'_, &[u8], &[u8]> = TableDefinition::new(
 /// `owner (32) ‖ nibble path (one byte per nibble)` → node RLP. The account trie's owner is
 /// zero, a storage trie's owner is `keccak256(address)`.
 pub(crate) const TRIE: TableDefinition<'_, &[u8], &[u8]> = TableDefinition::new("trie_nodes");
-/// Verified chain: `number` → `block hash (32) ‖ state root (32)`.
+/// Verified chain: `number` → `block hash (32) ‖ state root (32) ‖ header RLP`; the full header
+/// is what the next block's header is validated against.
 const HEADERS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("headers");
 /// `number` → the journal that undoes that block.
 const UNDO: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("undo");
-/// Mismatch evidence: `number` → `block hash ‖ claimed root ‖ computed root ‖ block RLP`.
+/// Fault evidence: `number` → `block hash ‖ claimed root ‖ computed root ‖ reason length (4, BE)
+/// ‖ reason (UTF-8; empty for a state-root mismatch) ‖ block RLP`.
 const EVIDENCE: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("evidence");
 /// Single values: `head` (u64 BE).
 const META: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("meta");
 
 /// How many blocks back a reorg can be undone.
 pub const UNDO_DEPTH: u64 = 1024;
+
+/// Headers kept below the head whatever is pruned: the EVM's BLOCKHASH reaches 256 blocks back.
+pub const BLOCKHASH_WINDOW: u64 = 256;
 
 /// Errors of the state store.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +80,8 @@ pub enum StateError {
     NotNext { number: u64, head: u64 },
     #[error("cannot roll back to {target}: undo data kept only down to {oldest}")]
     TooDeep { target: u64, oldest: u64 },
+    #[error("no header stored for block {0}")]
+    MissingHeader(u64),
 }
 
 impl revm::database::DBErrorMarker for StateError {}
@@ -88,7 +97,9 @@ pub struct AccountChange {
     pub address: Address,
     pub info: Option<AccountState>,
     pub wipe_storage: bool,
-    pub storage: Vec<(U256, U256)>,
+    /// `None` deletes the slot; `Some(value)` stores it as a trie leaf — zero included, which
+    /// only rules that keep zero-valued slots produce (see [`StateChanges::from_bundle`]).
+    pub storage: Vec<(U256, Option<U256>)>,
 }
 
 /// The flat (non-trie) part of an account.
@@ -117,14 +128,13 @@ impl AccountState {
 pub struct StateChanges {
     pub accounts: Vec<AccountChange>,
     pub contracts: Vec<(B256, Bytecode)>,
-    /// Store zero-valued slots as leaves instead of deleting them (anvil's rules, see
-    /// [`crate::execution::EthereumRules::keep_loaded_empty_accounts`]).
-    pub keep_zero_slots: bool,
 }
 
 impl StateChanges {
     /// Converts revm's bundle (merged with [`revm::database::states::bundle_state::BundleRetention::PlainState`]).
-    pub fn from_bundle(bundle: BundleState) -> Self {
+    /// A slot that became zero is deleted, unless `keep_zero_slots` (anvil's rules, see
+    /// [`crate::execution::EthereumRules::keep_zero_slots`]) keeps it as a zero leaf.
+    pub fn from_bundle(bundle: BundleState, keep_zero_slots: bool) -> Self {
         let contracts = bundle.contracts.into_iter().collect();
         let accounts = bundle
             .state
@@ -135,7 +145,10 @@ impl StateChanges {
                     .storage
                     .into_iter()
                     .filter(|(_, slot)| wipe_storage || slot.is_changed())
-                    .map(|(key, slot)| (key, slot.present_value))
+                    .map(|(key, slot)| {
+                        let value = slot.present_value;
+                        (key, (keep_zero_slots || !value.is_zero()).then_some(value))
+                    })
                     .collect();
                 let info = account.info.map(|info| AccountState {
                     nonce: info.nonce,
@@ -153,7 +166,6 @@ impl StateChanges {
         Self {
             accounts,
             contracts,
-            keep_zero_slots: false,
         }
     }
 }
@@ -202,22 +214,30 @@ pub struct StoredHeader {
     pub state_root: B256,
 }
 
-/// The result of comparing a block's computed state root with the root its header claims.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The verdict on a block: its header's state root checked against re-execution, or the block
+/// rejected as invalid. Only `Match` may ever be signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     /// The header's root is the one re-execution produced.
     Match(B256),
     /// The header claims a root re-execution does not produce.
     Mismatch { claimed: B256, computed: B256 },
+    /// The block breaks a validity rule (header against its parent, body, execution, or a header
+    /// field execution computes); `reason` names the first rule broken.
+    Invalid { reason: String },
 }
 
-/// Recorded evidence of a mismatch.
+/// Recorded evidence of a fault: a state-root mismatch or an invalid block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evidence {
     pub number: u64,
     pub hash: B256,
+    /// The header's state root.
     pub claimed: B256,
+    /// The root re-execution computed (zero when the block is invalid).
     pub computed: B256,
+    /// Why the block is invalid; `None` for a state-root mismatch.
+    pub invalid: Option<String>,
     /// RLP of the block (header and transactions) as the endpoint served it.
     pub block_rlp: Vec<u8>,
 }
@@ -241,9 +261,29 @@ pub struct StateStore {
 }
 
 impl StateStore {
-    /// Opens (or creates) the store at `path`.
+    /// Opens (or creates) the store at `path` with redb's default cache.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StateError> {
-        let db = Database::create(path).map_err(db_err)?;
+        Self::init(Database::create(path).map_err(db_err)?)
+    }
+
+    /// Opens (or creates) the store at `path` with a page cache of `cache_bytes`.
+    pub fn open_with_cache(path: impl AsRef<Path>, cache_bytes: usize) -> Result<Self, StateError> {
+        let db = Database::builder()
+            .set_cache_size(cache_bytes)
+            .create(path)
+            .map_err(db_err)?;
+        Self::init(db)
+    }
+
+    /// A store in memory (the same tables, trie and journal, no file): for fixtures and tests.
+    pub fn in_memory() -> Result<Self, StateError> {
+        let db = Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .map_err(db_err)?;
+        Self::init(db)
+    }
+
+    fn init(db: Database) -> Result<Self, StateError> {
         let txn = db.begin_write().map_err(db_err)?;
         for table in [ACCOUNTS, STORAGE, CODE, TRIE] {
             txn.open_table(table).map_err(db_err)?;
@@ -298,26 +338,34 @@ impl StateStore {
             .transpose()
     }
 
-    /// The verified block at `number` with its parent's hash, if both are on the local chain.
+    /// The verified block at `number` (never genesis, which is registered, not signed).
     pub fn verified_block(&self, number: u64) -> Result<Option<VerifiedBlock>, StateError> {
         let txn = self.db.begin_read().map_err(db_err)?;
         let headers = txn.open_table(HEADERS).map_err(db_err)?;
-        let read = |n: u64| -> Result<Option<StoredHeader>, StateError> {
-            headers
-                .get(n)
-                .map_err(db_err)?
-                .map(|r| decode_header(n, r.value()))
-                .transpose()
-        };
-        let (Some(parent_number), Some(header)) = (number.checked_sub(1), read(number)?) else {
+        if number == 0 {
+            return Ok(None);
+        }
+        let Some(record) = headers.get(number).map_err(db_err)? else {
             return Ok(None);
         };
-        Ok(read(parent_number)?.map(|parent| VerifiedBlock {
+        let stored = decode_header(number, record.value())?;
+        let header = decode_header_rlp(record.value())?;
+        Ok(Some(VerifiedBlock {
             number,
-            hash: header.hash,
-            parent_hash: parent.hash,
-            state_root: header.state_root,
+            hash: stored.hash,
+            parent_hash: header.parent_hash,
+            state_root: stored.state_root,
         }))
+    }
+
+    /// The full verified header at `number` (what its child is validated against).
+    pub fn block_header(&self, number: u64) -> Result<Option<Header>, StateError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let headers = txn.open_table(HEADERS).map_err(db_err)?;
+        let Some(record) = headers.get(number).map_err(db_err)? else {
+            return Ok(None);
+        };
+        decode_header_rlp(record.value()).map(Some)
     }
 
     /// A snapshot reader of the state at the current head.
@@ -325,30 +373,33 @@ impl StateStore {
         StateReader::new(self.db.begin_read().map_err(db_err)?)
     }
 
-    /// Writes the genesis state as block 0 and returns its computed state root.
-    pub fn bootstrap(&self, genesis_hash: B256, changes: StateChanges) -> Result<B256, StateError> {
+    /// Writes the genesis state as block 0 (with `genesis` as its header) and returns its
+    /// computed state root.
+    pub fn bootstrap(&self, genesis: &Header, changes: StateChanges) -> Result<B256, StateError> {
         if let Some(head) = self.head() {
             return Err(StateError::AlreadyBootstrapped(head.number));
         }
+        let hash = genesis.hash_slow();
         let header = |root| StoredHeader {
             number: 0,
-            hash: genesis_hash,
+            hash,
             state_root: root,
         };
-        self.write_block(0, changes, |root| Some(header(root)))
+        self.write_block(genesis, changes, |root| Some(header(root)))
             .map(|root| root.unwrap_or_default())
     }
 
-    /// Applies the changes of block `number` (which must extend the head) and commits them if the
-    /// resulting root equals `claimed`. On a mismatch nothing is applied and the evidence is kept.
+    /// Applies the changes of the block `hash` with `header` (which must extend the head) and
+    /// commits them if the resulting root equals the header's. On a mismatch nothing is applied
+    /// and the evidence is kept.
     pub fn apply_block(
         &self,
-        number: u64,
         hash: B256,
-        claimed: B256,
+        header: &Header,
         changes: StateChanges,
         block_rlp: impl FnOnce() -> Vec<u8>,
     ) -> Result<Verdict, StateError> {
+        let (number, claimed) = (header.number, header.state_root);
         let head = self.head().ok_or(StateError::NotBootstrapped)?;
         if number != head.number + 1 {
             return Err(StateError::NotNext {
@@ -357,7 +408,7 @@ impl StateStore {
             });
         }
         let mut computed = B256::ZERO;
-        let committed = self.write_block(number, changes, |root| {
+        let committed = self.write_block(header, changes, |root| {
             computed = root;
             (root == claimed).then_some(StoredHeader {
                 number,
@@ -373,20 +424,42 @@ impl StateStore {
             hash,
             claimed,
             computed,
+            invalid: None,
             block_rlp: block_rlp(),
         };
         self.record_evidence(&evidence)?;
         Ok(Verdict::Mismatch { claimed, computed })
     }
 
+    /// Records that the block `hash` with `header` is invalid (nothing of it is applied) and
+    /// returns the [`Verdict::Invalid`] to act on.
+    pub fn reject_block(
+        &self,
+        hash: B256,
+        header: &Header,
+        reason: String,
+        block_rlp: Vec<u8>,
+    ) -> Result<Verdict, StateError> {
+        self.record_evidence(&Evidence {
+            number: header.number,
+            hash,
+            claimed: header.state_root,
+            computed: B256::ZERO,
+            invalid: Some(reason.clone()),
+            block_rlp,
+        })?;
+        Ok(Verdict::Invalid { reason })
+    }
+
     /// Applies `changes` in one write transaction, commits it if `accept(root)` names the header
     /// to record, otherwise aborts. Returns the root if committed.
     fn write_block(
         &self,
-        number: u64,
+        block: &Header,
         changes: StateChanges,
         accept: impl FnOnce(B256) -> Option<StoredHeader>,
     ) -> Result<Option<B256>, StateError> {
+        let number = block.number;
         let mut txn = self.db.begin_write().map_err(db_err)?;
         txn.set_durability(Durability::Immediate).map_err(db_err)?;
         let mut journal = Journal::default();
@@ -398,7 +471,7 @@ impl StateStore {
         {
             let mut headers = txn.open_table(HEADERS).map_err(db_err)?;
             headers
-                .insert(number, encode_header(&header).as_slice())
+                .insert(number, encode_header(&header, block).as_slice())
                 .map_err(db_err)?;
             let mut undo = txn.open_table(UNDO).map_err(db_err)?;
             undo.insert(number, journal.as_bytes()).map_err(db_err)?;
@@ -419,10 +492,14 @@ impl StateStore {
         txn.set_durability(Durability::Immediate).map_err(db_err)?;
         {
             let mut table = txn.open_table(EVIDENCE).map_err(db_err)?;
-            let mut record = Vec::with_capacity(96 + evidence.block_rlp.len());
+            let reason = evidence.invalid.as_deref().unwrap_or_default().as_bytes();
+            let mut record = Vec::with_capacity(100 + reason.len() + evidence.block_rlp.len());
             record.extend_from_slice(evidence.hash.as_slice());
             record.extend_from_slice(evidence.claimed.as_slice());
             record.extend_from_slice(evidence.computed.as_slice());
+            // Reasons are short messages, far below u32::MAX.
+            record.extend_from_slice(&(reason.len() as u32).to_be_bytes());
+            record.extend_from_slice(reason);
             record.extend_from_slice(&evidence.block_rlp);
             table
                 .insert(evidence.number, record.as_slice())
@@ -439,18 +516,57 @@ impl StateStore {
         for entry in table.iter().map_err(db_err)? {
             let (number, record) = entry.map_err(db_err)?;
             let record = record.value();
-            if record.len() < 96 {
-                return Err(StateError::Corrupt("evidence"));
-            }
+            let corrupt = || StateError::Corrupt("evidence");
+            let reason_len = record.get(96..100).ok_or_else(corrupt)?;
+            let reason_end =
+                100 + u32::from_be_bytes(reason_len.try_into().map_err(|_| corrupt())?) as usize;
+            let reason = record.get(100..reason_end).ok_or_else(corrupt)?;
+            let reason = std::str::from_utf8(reason).map_err(|_| corrupt())?;
             out.push(Evidence {
                 number: number.value(),
                 hash: B256::from_slice(&record[..32]),
                 claimed: B256::from_slice(&record[32..64]),
                 computed: B256::from_slice(&record[64..96]),
-                block_rlp: record[96..].to_vec(),
+                invalid: (!reason.is_empty()).then(|| reason.to_owned()),
+                block_rlp: record[reason_end..].to_vec(),
             });
         }
         Ok(out)
+    }
+
+    /// Drops what is only needed above a finalized height: undo journals of blocks at or below
+    /// `finalized` (they can no longer be reorged) and headers below it, except genesis (what
+    /// the store was bootstrapped from), the parent of the next block and the BLOCKHASH window
+    /// below the head.
+    pub fn prune(&self, finalized: u64) -> Result<(), StateError> {
+        let head = self.head().ok_or(StateError::NotBootstrapped)?;
+        let finalized = finalized.min(head.number);
+        let keep_headers_from = finalized.min(head.number.saturating_sub(BLOCKHASH_WINDOW));
+        let mut txn = self.db.begin_write().map_err(db_err)?;
+        txn.set_durability(Durability::Immediate).map_err(db_err)?;
+        {
+            let mut undo = txn.open_table(UNDO).map_err(db_err)?;
+            undo.retain_in(..=finalized, |_, _| false).map_err(db_err)?;
+            let mut headers = txn.open_table(HEADERS).map_err(db_err)?;
+            headers
+                .retain_in(1..keep_headers_from, |_, _| false)
+                .map_err(db_err)?;
+        }
+        txn.commit().map_err(db_err)
+    }
+
+    /// Forgets the evidence recorded for block `number` (once it has been submitted on chain).
+    pub fn remove_evidence(&self, number: u64) -> Result<bool, StateError> {
+        let mut txn = self.db.begin_write().map_err(db_err)?;
+        txn.set_durability(Durability::Immediate).map_err(db_err)?;
+        let removed = txn
+            .open_table(EVIDENCE)
+            .map_err(db_err)?
+            .remove(number)
+            .map_err(db_err)?
+            .is_some();
+        txn.commit().map_err(db_err)?;
+        Ok(removed)
     }
 
     /// Undoes every block above `target`, making `target` the head again (a reorg's fork point).
@@ -510,7 +626,6 @@ fn apply_changes(
         }
     }
 
-    let keep_zero_slots = changes.keep_zero_slots;
     let mut account_leaves = BTreeMap::new();
     for change in changes.accounts {
         let address = change.address;
@@ -534,12 +649,20 @@ fn apply_changes(
                 let mut key = [0u8; 52];
                 key[..20].copy_from_slice(address.as_slice());
                 key[20..].copy_from_slice(&slot_bytes);
-                let leaf = if value.is_zero() && !keep_zero_slots {
-                    journal.remove(&mut storage, Tag::Storage, &key)?;
-                    None
-                } else {
-                    journal.insert(&mut storage, Tag::Storage, &key, &value.to_be_bytes::<32>())?;
-                    Some(alloy_rlp::encode(value))
+                let leaf = match value {
+                    None => {
+                        journal.remove(&mut storage, Tag::Storage, &key)?;
+                        None
+                    }
+                    Some(value) => {
+                        journal.insert(
+                            &mut storage,
+                            Tag::Storage,
+                            &key,
+                            &value.to_be_bytes::<32>(),
+                        )?;
+                        Some(alloy_rlp::encode(value))
+                    }
                 };
                 slots.insert(keccak256(slot_bytes), leaf);
             }
@@ -583,21 +706,28 @@ pub(crate) fn trie_account(record: &AccountRecord) -> TrieAccount {
     }
 }
 
-fn encode_header(header: &StoredHeader) -> [u8; 64] {
-    let mut out = [0u8; 64];
-    out[..32].copy_from_slice(header.hash.as_slice());
-    out[32..].copy_from_slice(header.state_root.as_slice());
+fn encode_header(header: &StoredHeader, block: &Header) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + block.length());
+    out.extend_from_slice(header.hash.as_slice());
+    out.extend_from_slice(header.state_root.as_slice());
+    block.encode(&mut out);
     out
 }
 
+/// The header RLP stored after the hash and root of a `headers` record.
+fn decode_header_rlp(record: &[u8]) -> Result<Header, StateError> {
+    let mut rlp = record.get(64..).ok_or(StateError::Corrupt("headers"))?;
+    alloy_rlp::Decodable::decode(&mut rlp).map_err(|_| StateError::Corrupt("headers"))
+}
+
 fn decode_header(number: u64, bytes: &[u8]) -> Result<StoredHeader, StateError> {
-    if bytes.len() != 64 {
+    if bytes.len() < 64 {
         return Err(StateError::Corrupt("headers"));
     }
     Ok(StoredHeader {
         number,
         hash: B256::from_slice(&bytes[..32]),
-        state_root: B256::from_slice(&bytes[32..]),
+        state_root: B256::from_slice(&bytes[32..64]),
     })
 }
 

@@ -123,7 +123,7 @@ pub struct Mix {
     pub storage: u32,
     /// Keccak loops (compute-heavy).
     pub compute: u32,
-    /// Reverts (custom error, reason string) and out-of-gas.
+    /// Reverts (custom error, reason string, after storage writes) and out-of-gas.
     pub failure: u32,
     /// LOG0..LOG4 with payloads.
     pub logs: u32,
@@ -680,7 +680,23 @@ impl Workload {
     fn plan_failure(&mut self, chain: &Chain) -> Plan {
         let sender = self.sender();
         let workbench = chain.workbench;
-        let mut plan = if self.rng.gen_bool(0.5) {
+        let mut plan = if self.rng.gen_bool(0.3) {
+            // Fresh and existing slots alike (the fill range overlaps `plan_storage`'s).
+            let count: u64 = self.rng.gen_range(1..=8);
+            let input = Workbench::fillThenFailCall {
+                start: U256::from(self.rng.gen_range(0..600u64)),
+                count: U256::from(count),
+                value: U256::from(self.rng.next_u64()),
+            }
+            .abi_encode();
+            Plan::new(
+                Action::RevertAfterWrite,
+                sender,
+                TxKind::Call(workbench),
+                input,
+                40_000 + count * 25_000,
+            )
+        } else if self.rng.gen_bool(0.5) {
             let input = Workbench::failCall {
                 code: U256::from(self.rng.next_u64()),
             }

@@ -29,6 +29,8 @@ pub enum Action {
     Compute,
     /// Explicit revert.
     Revert,
+    /// Storage writes, then an explicit revert of the whole transaction.
+    RevertAfterWrite,
     /// Out of gas.
     OutOfGas,
     /// Logs.

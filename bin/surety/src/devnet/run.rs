@@ -27,8 +27,9 @@ use surety_contracts::{
     deploy_all, deploy_posted_root_source, send,
 };
 use surety_operator::{
-    NodeOutcome, NodeSpec, OperatorNode, RollupSpec, compute_genesis, config::SignAt,
-    execution::EthereumHardfork,
+    NodeOutcome, NodeSpec, OperatorNode, RollupSpec, compute_genesis,
+    config::SignAt,
+    execution::{EthereumHardfork, RuleSet},
 };
 use surety_primitives::SecretKey;
 
@@ -136,6 +137,8 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
         rpc: endpoint.to_string(),
         genesis: genesis_path.clone(),
         hardfork: EthereumHardfork::Prague,
+        // The devnet's L2 is anvil, so the operator follows anvil's rules.
+        rules: RuleSet::Anvil,
         sign_at: SignAt::Latest,
     };
     let genesis_block = compute_genesis(&operator_dir, &rollup).await?;
@@ -187,19 +190,11 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
             );
             workload.map(drop).wrap_err("the L2 workload failed")
         }
-        NodeOutcome::Mismatch(mismatches) => {
-            let m = mismatches[0];
-            Err(eyre!(
-                "ALERT: the L2 endpoint claims state root {} for block {} ({}); re-execution \
-                 computed {}. The operator stopped at block {} and kept the evidence in {}",
-                m.claimed_state_root,
-                m.block_number,
-                m.block_hash,
-                m.computed_state_root,
-                m.block_number - 1,
-                operator_dir.display()
-            ))
-        }
+        NodeOutcome::Fault(faults) => Err(eyre!(
+            "ALERT: {}. The operator stopped at the block before and kept the evidence in {}",
+            faults[0],
+            operator_dir.display()
+        )),
     }
 }
 

@@ -2,6 +2,7 @@
 
 use clap::Subcommand;
 
+mod blocktest;
 mod run;
 mod slashing_protection;
 mod status;
@@ -14,6 +15,8 @@ pub(crate) enum OperatorCommand {
     Run(run::Args),
     /// Show what a running node is doing, per rollup and per aggregator.
     Status(status::Args),
+    /// Run Ethereum BlockchainTest fixtures (execution-spec-tests) through the engine.
+    Blocktest(blocktest::Args),
     /// Follow a rollup over JSON-RPC, re-execute every block and check its state root (no keys,
     /// no signing).
     Verify(verify::Args),
@@ -26,6 +29,7 @@ pub(crate) fn run(command: OperatorCommand) -> eyre::Result<()> {
     match command {
         OperatorCommand::Run(args) => run::run(args),
         OperatorCommand::Status(args) => status::run(args),
+        OperatorCommand::Blocktest(args) => blocktest::run(args),
         OperatorCommand::Verify(args) => verify::run(args),
         OperatorCommand::SlashingProtection(command) => slashing_protection::run(command),
     }

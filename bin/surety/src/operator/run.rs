@@ -55,6 +55,7 @@ async fn run_node(args: Args) -> eyre::Result<()> {
                 rpc: r.rpc.clone(),
                 genesis: r.genesis.clone(),
                 hardfork: r.hardfork,
+                rules: r.rules,
                 sign_at: r.sign_at,
             })
             .collect(),
@@ -78,18 +79,11 @@ async fn run_node(args: Args) -> eyre::Result<()> {
             );
             Ok(())
         }
-        NodeOutcome::Mismatch(mismatches) => Err(eyre!(
-            "state root mismatch: {}",
-            mismatches
+        NodeOutcome::Fault(faults) => Err(eyre!(
+            "{}",
+            faults
                 .iter()
-                .map(|m| format!(
-                    "rollup {} block {} ({}) claims {}, re-execution computed {}",
-                    m.rollup_id,
-                    m.block_number,
-                    m.block_hash,
-                    m.claimed_state_root,
-                    m.computed_state_root
-                ))
+                .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join("; ")
         )),

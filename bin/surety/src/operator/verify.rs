@@ -3,7 +3,9 @@
 
 use eyre::eyre;
 use std::{path::PathBuf, time::Duration};
-use surety_operator::{NodeOutcome, NodeSpec, OperatorNode, RollupSpec, config::SignAt};
+use surety_operator::{
+    NodeOutcome, NodeSpec, OperatorNode, RollupSpec, config::SignAt, execution::RuleSet,
+};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -22,6 +24,10 @@ pub(crate) struct Args {
     /// The rollup's hardfork (Ethereum rules, every fork up to it active from genesis).
     #[arg(long, default_value = "prague")]
     hardfork: String,
+    /// The rules the rollup's blocks follow: `ethereum` (the specification) or `anvil` (an
+    /// anvil-run chain, with anvil's state quirks).
+    #[arg(long, default_value_t = RuleSet::Ethereum)]
+    rules: RuleSet,
     /// Serve Prometheus metrics at http://ADDR/metrics and status at /status.
     #[arg(long, value_name = "ADDR")]
     metrics_addr: Option<std::net::SocketAddr>,
@@ -47,6 +53,7 @@ async fn verify(args: Args) -> eyre::Result<()> {
             rpc: args.l2_rpc,
             genesis: args.genesis,
             hardfork,
+            rules: args.rules,
             sign_at: SignAt::Latest,
         }],
         signing: None,
@@ -66,15 +73,6 @@ async fn verify(args: Args) -> eyre::Result<()> {
             Ok(())
         }
         NodeOutcome::Stopped => Ok(()),
-        NodeOutcome::Mismatch(mismatches) => {
-            let m = mismatches[0];
-            Err(eyre!(
-                "state root mismatch at block {} ({}): header claims {}, re-execution computed {}",
-                m.block_number,
-                m.block_hash,
-                m.claimed_state_root,
-                m.computed_state_root
-            ))
-        }
+        NodeOutcome::Fault(faults) => Err(eyre!("{}", faults[0])),
     }
 }
