@@ -3,7 +3,7 @@
 
 use alloy::{
     network::TransactionBuilder,
-    primitives::{Bytes, U256, address},
+    primitives::{B256, Bytes, U256, address},
     providers::{Provider, WalletProvider},
     rpc::types::TransactionRequest,
 };
@@ -12,8 +12,8 @@ use surety_primitives::{ProofOfPossession, SecretKey};
 
 use crate::{
     CoreParams, EigenLayerDeployment, Error, SuretyDeployment, SuretyParams,
-    bindings::{CompensationPool, OperatorRegistry, SuretyRegistrar},
-    deploy_eigenlayer, deploy_surety,
+    bindings::{CertificateVerifier, CompensationPool, OperatorRegistry, SuretyRegistrar},
+    deploy_eigenlayer, deploy_posted_root_source, deploy_surety,
     eigenlayer::FULL_MAGNITUDE,
     tx::{read, send},
 };
@@ -75,6 +75,36 @@ where
 }
 
 impl Deployment {
+    /// Registers the L2 with chain id `chain_id` as a Surety rollup owned by `owner`, whose
+    /// canonical roots `owner` posts (a `PostedRootSource`), and returns its rollup id.
+    ///
+    /// # Errors
+    /// As the deployment and the registration transaction.
+    pub async fn register_rollup<P>(
+        &self,
+        owner: &P,
+        chain_id: u64,
+        genesis_hash: B256,
+        genesis_root: B256,
+        threshold_bps: u16,
+    ) -> Result<u64, Error>
+    where
+        P: Provider + WalletProvider,
+    {
+        let source = deploy_posted_root_source(owner, owner.default_signer_address()).await?;
+        let verifier = CertificateVerifier::new(self.surety.certificate_verifier, owner);
+        send(
+            "register the rollup",
+            verifier.register(chain_id, genesis_hash, genesis_root, threshold_bps, source),
+        )
+        .await?;
+        read(
+            "CertificateVerifier.rollupIdOfChain",
+            verifier.rollupIdOfChain(chain_id),
+        )
+        .await
+    }
+
     /// Makes `provider`'s account a Surety operator restaking `stake` freshly minted test tokens,
     /// in the order `docs/contracts.md` prescribes, and returns the strategy shares it restaked:
     ///

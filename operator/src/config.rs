@@ -383,6 +383,14 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_is_valid() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/operator.example.toml");
+        let config = OperatorConfig::load(&example).unwrap();
+        assert_eq!(config.rollups[0].sign_at, SignAt::Confirmations(2));
+        assert_eq!(config.aggregators.len(), 1);
+    }
+
+    #[test]
     fn errors_name_the_key() {
         let cases = [
             (

@@ -334,12 +334,10 @@ impl Follower {
                 .store
                 .header(number)?
                 .ok_or(FollowError::ReorgTooDeep(number))?;
-            let remote = self
-                .fetch(number)
-                .await?
-                .ok_or(FollowError::MissingBlock(number))?;
-            let remote = checked_input(remote)?;
-            if remote.hash == local.hash {
+            // A height the endpoint no longer has is past the fork too (a shorter chain).
+            if let Some(remote) = self.fetch(number).await?
+                && checked_input(remote)?.hash == local.hash
+            {
                 break;
             }
             number = number.checked_sub(1).ok_or(FollowError::ReorgTooDeep(0))?;

@@ -50,8 +50,8 @@ fn a_lying_l2_is_caught_at_the_lying_block() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
     assert!(
-        stderr.contains("ALERT: the L2 endpoint claims state root 0x1111")
-            && stderr.contains("for block 4 ")
+        stderr.contains("ALERT: rollup 1: block 4 (")
+            && stderr.contains("claims state root 0x1111")
             && stderr.contains("stopped at block 3"),
         "{stderr}"
     );

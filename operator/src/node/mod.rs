@@ -427,6 +427,16 @@ pub async fn compute_genesis(
     Ok(store.header(0)?.ok_or(StateError::NotBootstrapped)?)
 }
 
+impl Fault {
+    /// The height of the refused block.
+    pub const fn block_number(&self) -> u64 {
+        match self {
+            Self::Mismatch(m) => m.block_number,
+            Self::Invalid { number, .. } => *number,
+        }
+    }
+}
+
 /// Follows one rollup until `until`, a fault (a mismatch is reported; then `Ok(Some)`), or a
 /// fatal error.
 /// Transient L2 failures restart the follower after a bounded backoff.
@@ -451,7 +461,7 @@ async fn follow(
     let outcome = loop {
         match follower.run().await {
             Ok((outcome, _)) => break outcome,
-            Err(FollowError::Rpc(e)) => {
+            Err(e @ (FollowError::Rpc(_) | FollowError::MissingBlock(_))) => {
                 rollup.metrics.rpc_retries.fetch_add(1, Relaxed);
                 warn!(rollup = rollup.spec.id, error = %e, retry_in = ?backoff, "L2 RPC failed; retrying");
                 tokio::time::sleep(backoff).await;

@@ -22,9 +22,7 @@ use alloy::{
 };
 use eyre::{WrapErr, eyre};
 use surety_contracts::{
-    CoreParams, Deployment, SuretyParams,
-    bindings::{CertificateVerifier, OperatorRegistry},
-    deploy_all, deploy_posted_root_source, send,
+    CoreParams, Deployment, SuretyParams, bindings::OperatorRegistry, deploy_all, send,
 };
 use surety_operator::{
     NodeOutcome, NodeSpec, OperatorNode, RollupSpec, compute_genesis,
@@ -191,8 +189,9 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
             workload.map(drop).wrap_err("the L2 workload failed")
         }
         NodeOutcome::Fault(faults) => Err(eyre!(
-            "ALERT: {}. The operator stopped at the block before and kept the evidence in {}",
+            "ALERT: {}. The operator stopped at block {} and kept the evidence in {}",
             faults[0],
+            faults[0].block_number() - 1,
             operator_dir.display()
         )),
     }
@@ -274,22 +273,15 @@ async fn register_rollup(
     genesis_hash: B256,
     genesis_root: B256,
 ) -> eyre::Result<()> {
-    let source = deploy_posted_root_source(owner, owner.default_signer_address())
-        .await
-        .wrap_err("deploying the devnet root source")?;
-    let verifier = CertificateVerifier::new(deployment.surety.certificate_verifier, owner);
-    send(
-        "register the rollup",
-        verifier.register(
+    let rollup_id = deployment
+        .register_rollup(
+            owner,
             L2_CHAIN_ID,
             genesis_hash,
             genesis_root,
             THRESHOLD_BPS,
-            source,
-        ),
-    )
-    .await?;
-    let rollup_id = verifier.rollupIdOfChain(L2_CHAIN_ID).call().await?;
+        )
+        .await?;
     println!(
         "     registered as Surety rollup {rollup_id} (threshold {THRESHOLD_BPS} bps, genesis root \
          {genesis_root})"
