@@ -283,6 +283,14 @@ mod tests {
     }
 
     #[test]
+    fn the_example_parses() {
+        let example = include_str!("../../config/aggregator.example.toml");
+        let config = load(example).unwrap();
+        assert_eq!(config.submit.replace_after_blocks, 3);
+        assert_eq!(config.intake.max_ahead, 100_000);
+    }
+
+    #[test]
     fn errors_name_the_key() {
         let cases = [
             (MINIMAL.replace("datadir", "data_dir"), "unknown field"),

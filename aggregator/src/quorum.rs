@@ -24,6 +24,8 @@ struct Height {
 }
 
 /// What [`Pool::check`] finds for an attestation.
+// Short-lived and matched on at once: boxing the conflict would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Seen {
     /// The key has not signed at this height.

@@ -38,7 +38,7 @@ use crate::{
 #[derive(Debug, Clone)]
 enum Kind {
     Certificate(Candidate),
-    Evidence(Evidence),
+    Evidence(Box<Evidence>),
 }
 
 #[derive(Debug)]
@@ -120,7 +120,7 @@ impl Submitter {
                 let busy = state
                     .inflight
                     .iter()
-                    .any(|f| matches!(&f.kind, Kind::Evidence(e) if *e == evidence));
+                    .any(|f| matches!(&f.kind, Kind::Evidence(e) if **e == evidence));
                 if !busy {
                     self.send_evidence(state, block, evidence).await?;
                 }
@@ -380,8 +380,14 @@ impl Submitter {
             }
         };
         let request = call.into_transaction_request();
-        self.send(state, block, request, gas, Kind::Evidence(evidence))
-            .await
+        self.send(
+            state,
+            block,
+            request,
+            gas,
+            Kind::Evidence(Box::new(evidence)),
+        )
+        .await
     }
 
     async fn send(
