@@ -18,7 +18,7 @@ use std::{
 
 use alloy::primitives::B256;
 use surety_primitives::{Attestation, Signature, Statement};
-use surety_proto::v1;
+use surety_proto::{convert, v1};
 use tokio::sync::{mpsc, oneshot};
 use tonic::Code;
 
@@ -64,10 +64,16 @@ pub(crate) fn precheck(
     shared: &Shared,
     wire: &v1::Attestation,
 ) -> Result<(Attestation, B256), Refusal> {
-    let attestation = Attestation::try_from(wire)
-        .map_err(|e| Refusal::new(Code::InvalidArgument, e.to_string()))?;
     let view = shared.view();
-    let key_hash = attestation.public_key.key_hash();
+    // Registered keys were validated when read from L1: look them up instead of decoding.
+    let mut known_hash = None;
+    let attestation = convert::attestation_with_known_keys(wire, |bytes| {
+        let (key, hash) = view.operators.key_by_bytes(bytes)?;
+        known_hash = Some(hash);
+        Some(key)
+    })
+    .map_err(|e| Refusal::new(Code::InvalidArgument, e.to_string()))?;
+    let key_hash = known_hash.unwrap_or_else(|| attestation.public_key.key_hash());
     if !view.operators.is_active(&key_hash) {
         return Err(Refusal::new(
             Code::Unauthenticated,

@@ -71,6 +71,13 @@ impl OperatorSet {
         self.by_bytes.get(bytes).copied()
     }
 
+    /// A registered key (validated when its event was read) and its hash, from its compressed
+    /// bytes.
+    pub fn key_by_bytes(&self, compressed: &[u8]) -> Option<(PublicKey, B256)> {
+        let hash = self.key_hash_of(compressed)?;
+        Some((self.by_hash.get(&hash)?.public_key, hash))
+    }
+
     /// Whether `key_hash` is in the aggregate key.
     pub fn is_active(&self, key_hash: &B256) -> bool {
         self.by_hash.get(key_hash).is_some_and(|op| op.active)
