@@ -193,3 +193,118 @@ impl Pool {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::primitives::{Address, keccak256};
+    use surety_primitives::SecretKey;
+
+    const GENESIS: B256 = B256::repeat_byte(0xee);
+
+    /// Four operators with stakes 10, 20, 30, 40 and one rollup at `head` (threshold 66.67%).
+    fn setup(head: u64, head_hash: Option<B256>) -> (Vec<SecretKey>, L1View) {
+        let keys: Vec<SecretKey> = (1..=4u8).map(|i| SecretKey::from_ikm(&[i; 32])).collect();
+        let mut view = L1View::default();
+        for (i, key) in keys.iter().enumerate() {
+            let pk = key.public_key();
+            view.operators
+                .register_key(Address::repeat_byte(i as u8), pk);
+            view.operators
+                .update_stake(pk.key_hash(), true, U256::from(10 * (i + 1)));
+        }
+        view.rollups.insert(
+            1,
+            Rollup {
+                threshold_bps: 6_667,
+                paused: false,
+                head,
+                head_hash,
+            },
+        );
+        (keys, view)
+    }
+
+    fn chain(from: B256, numbers: std::ops::RangeInclusive<u64>, tag: &str) -> Vec<Statement> {
+        let mut parent = from;
+        numbers
+            .map(|n| {
+                let s = Statement {
+                    rollup_id: 1,
+                    block_number: n,
+                    block_hash: keccak256(format!("{tag} {n}")),
+                    parent_hash: parent,
+                    state_root: keccak256(format!("{tag} root {n}")),
+                };
+                parent = s.block_hash;
+                s
+            })
+            .collect()
+    }
+
+    fn sign(pool: &mut Pool, keys: &[SecretKey], signers: &[usize], s: &Statement) {
+        for &i in signers {
+            let a = Attestation {
+                statement: *s,
+                public_key: keys[i].public_key(),
+                signature: keys[i].sign(&[0; 32]),
+            };
+            assert_eq!(pool.check(s, &a.public_key.key_hash()), Seen::New);
+            pool.insert(&a, a.public_key.key_hash());
+        }
+    }
+
+    #[test]
+    fn the_newest_linked_statement_with_quorum_is_chosen() {
+        let (keys, view) = setup(0, Some(GENESIS));
+        let mut pool = Pool::default();
+        let main = chain(GENESIS, 1..=4, "main");
+        for s in &main[..3] {
+            sign(&mut pool, &keys, &[1, 2, 3], s); // 90%
+        }
+        sign(&mut pool, &keys, &[0, 1, 2], &main[3]); // 60%: below
+        assert_eq!(pool.progress_bps(&main[3], &view), 6_000);
+        let c = pool.candidate(1, &view).unwrap();
+        assert_eq!(c.statement, main[2]);
+        assert_eq!(c.signers.len(), 3);
+        assert_eq!(c.signed_stake, U256::from(90));
+
+        // A fork at 5 with quorum whose parent nobody attested does not link.
+        let orphan = chain(keccak256("unknown"), 5..=5, "orphan");
+        sign(&mut pool, &keys, &[0, 1, 2, 3], &orphan[0]);
+        assert_eq!(pool.candidate(1, &view).unwrap().statement, main[2]);
+
+        // Double signing is seen as a conflict, duplicates as duplicates.
+        let key = keys[1].public_key().key_hash();
+        assert_eq!(pool.check(&main[0], &key), Seen::Duplicate);
+        let other = chain(GENESIS, 1..=1, "other")[0];
+        assert!(matches!(pool.check(&other, &key), Seen::Conflict(s, _) if s == main[0]));
+    }
+
+    #[test]
+    fn a_wrong_parent_for_the_head_or_inactive_signers_block_a_certificate() {
+        let (keys, mut view) = setup(0, Some(B256::repeat_byte(1)));
+        let mut pool = Pool::default();
+        let main = chain(GENESIS, 1..=1, "main");
+        sign(&mut pool, &keys, &[0, 1, 2, 3], &main[0]);
+        assert!(pool.candidate(1, &view).is_none(), "parent is not the head");
+        view.rollups.get_mut(&1).unwrap().head_hash = None;
+        assert!(
+            pool.candidate(1, &view).is_some(),
+            "unknown head hash links anything"
+        );
+        // Operator 3 (40%) leaves the set: its signature no longer counts or goes in.
+        view.operators
+            .update_stake(keys[3].public_key().key_hash(), false, U256::ZERO);
+        let c = pool.candidate(1, &view).unwrap();
+        assert_eq!(c.signers.len(), 3);
+        // Pruning at the head drops everything at or below it.
+        view.rollups.get_mut(&1).unwrap().head = 1;
+        pool.prune(&view);
+        assert!(pool.candidate(1, &view).is_none());
+        assert_eq!(
+            pool.check(&main[0], &keys[0].public_key().key_hash()),
+            Seen::New
+        );
+    }
+}
