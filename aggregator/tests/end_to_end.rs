@@ -231,3 +231,32 @@ async fn a_double_signing_operator_is_slashed_on_l1() {
     assert_eq!(m.double_signs.load(std::sync::atomic::Ordering::Relaxed), 1);
     aggregator.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_aggregators_race_and_both_keep_certifying() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let devnet = Devnet::start().await;
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = Aggregator::start(&devnet.config_with_submitter(dir_a.path(), 8))
+        .await
+        .unwrap();
+    let b = Aggregator::start(&devnet.config_with_submitter(dir_b.path(), 9))
+        .await
+        .unwrap();
+    let (mut ca, mut cb) = (client(a.grpc_addr()).await, client(b.grpc_addr()).await);
+    let chain = devnet.chain(4, "l2");
+    // Operators send to every aggregator; either may certify.
+    for s in &chain {
+        let batch: Vec<_> = (0..4).map(|op| devnet.attest(op, s)).collect();
+        assert!(accepted(&submit(&mut ca, batch.clone()).await));
+        assert!(accepted(&submit(&mut cb, batch).await));
+        devnet.wait_final(s, 30).await;
+    }
+    let (ma, mb) = (a.metrics(), b.metrics());
+    let certificates = ma.certificates.load(Relaxed) + mb.certificates.load(Relaxed);
+    assert!(certificates >= 1);
+    // A lost race (refused at estimation, or mined as a no-op or revert in the same block) never
+    // leaves a nonce gap: every later height still landed above.
+    a.stop().await;
+    b.stop().await;
+}

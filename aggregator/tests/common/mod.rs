@@ -137,8 +137,13 @@ impl Devnet {
 
     /// An aggregator configuration on this L1 with its datadir under `dir`.
     pub(crate) fn config(&self, dir: &Path) -> AggregatorConfig {
+        self.config_with_submitter(dir, SUBMITTER)
+    }
+
+    /// As [`Self::config`], submitting from dev account `submitter`.
+    pub(crate) fn config_with_submitter(&self, dir: &Path, submitter: usize) -> AggregatorConfig {
         let key_file = dir.join("submitter.hex");
-        let key = self.anvil.keys()[SUBMITTER].to_bytes();
+        let key = self.anvil.keys()[submitter].to_bytes();
         std::fs::write(&key_file, format!("0x{}\n", alloy::hex::encode(key))).unwrap();
         let s = &self.deployment.surety;
         AggregatorConfig {
