@@ -109,7 +109,16 @@ impl Shared {
 
     fn status(&self) -> Status {
         let view = self.view();
-        let summary = self.pool().summary(&view);
+        let (summary, linked) = {
+            let pool = self.pool();
+            let linked: HashSet<u64> = view
+                .rollups
+                .keys()
+                .filter(|id| pool.candidate(**id, &view).is_some())
+                .copied()
+                .collect();
+            (pool.summary(&view), linked)
+        };
         let submit = self.submit_status().clone();
         let mut mismatches: BTreeMap<u64, BTreeMap<Address, u64>> = BTreeMap::new();
         for (&(rollup, operator), &n) in self.mismatches().iter() {
@@ -129,6 +138,11 @@ impl Shared {
                     format!(
                         "below threshold: {best} of {} bps signed at height {attested}",
                         r.threshold_bps
+                    )
+                } else if !linked.contains(&id) {
+                    format!(
+                        "quorum at height {attested}, but its parents do not link to the \
+                         certified head through attested blocks"
                     )
                 } else {
                     sub.note
