@@ -7,16 +7,19 @@
 //! - [`deploy_surety`] wires Surety onto a core; [`deploy_all`] does both after checking that the
 //!   chain has the EIP-2537 precompiles, and [`Deployment::onboard_operator`] turns an account
 //!   into a Surety operator on the result.
+//! - [`signer_proof`] builds the `SignerProof` a certificate carries.
 
 pub mod bindings;
 pub mod eigenlayer;
 mod error;
 mod l1;
+mod proof;
 mod surety;
 mod tx;
 
 pub use eigenlayer::{CoreParams, EigenLayerDeployment, deploy_eigenlayer};
 pub use error::Error;
 pub use l1::{Deployment, check_l1, deploy_all};
+pub use proof::{ProofError, signer_proof};
 pub use surety::{SuretyDeployment, SuretyParams, deploy_posted_root_source, deploy_surety};
 pub use tx::send;

@@ -7,7 +7,6 @@ mod common;
 
 use alloy::{
     contract::{CallBuilder, CallDecoder},
-    eips::BlockId,
     primitives::{Address, B256, Bytes, U256, keccak256},
     providers::{DynProvider, Provider, WalletProvider},
     rpc::types::TransactionReceipt,
@@ -19,7 +18,7 @@ use surety_contracts::{
         CertificateVerifier::{self, SignerProof},
         CompensationPool, OperatorRegistry, Slasher, SuretyRegistrar,
     },
-    deploy_all, deploy_posted_root_source,
+    deploy_all, deploy_posted_root_source, signer_proof,
 };
 use surety_primitives::{Domain, PublicKey, SecretKey, Signature, Statement};
 
@@ -208,8 +207,8 @@ impl Devnet {
         self.operators[operator].key.sign(&root.0)
     }
 
-    /// A proof at the latest-but-one block whose aggregate signature comes from `signers` and
-    /// which lists `non_signers` (normally the complement) as not having signed.
+    /// A proof at the latest-but-one block whose aggregate signature comes from `signers`,
+    /// against an operator set of `signers` and `non_signers` (normally everyone).
     async fn proof(
         &self,
         statement: &Statement,
@@ -217,38 +216,21 @@ impl Devnet {
         non_signers: &[usize],
     ) -> SignerProof {
         let reference = u32::try_from(self.l1.get_block_number().await.unwrap() - 1).unwrap();
-        let signatures: Vec<Signature> = signers.iter().map(|&i| self.sign(i, statement)).collect();
-        // The verifier wants non-signer keys ascending by key hash.
-        let mut keys: Vec<PublicKey> = non_signers
+        let key = |&i: &usize| self.operators[i].key.public_key();
+        let signed: Vec<(PublicKey, Signature)> = signers
             .iter()
-            .map(|&i| self.operators[i].key.public_key())
+            .map(|i| (key(i), self.sign(*i, statement)))
             .collect();
-        keys.sort_by_key(PublicKey::key_hash);
-        let hashes = keys.iter().map(PublicKey::key_hash).collect();
-        let registry = self.registry();
-        let hints = registry
-            .quorumHints(reference, hashes)
-            .call()
-            .await
-            .unwrap();
-        let apk = registry
-            .apk()
-            .block(BlockId::number(reference.into()))
-            .call()
-            .await
-            .unwrap();
-        SignerProof {
-            referenceBlock: reference,
-            apkIndex: hints.apkIndex,
-            totalStakeIndex: hints.totalIndex,
-            apk,
-            nonSignerKeys: keys.iter().flat_map(PublicKey::to_eip2537).collect(),
-            nonSignerStakeIndices: hints.nonSignerIndices,
-            signature: Signature::aggregate(&signatures)
-                .unwrap()
-                .to_eip2537()
-                .into(),
-        }
+        let active: Vec<PublicKey> = signers.iter().chain(non_signers).map(key).collect();
+        signer_proof(
+            &self.l1,
+            self.deployment.surety.operator_registry,
+            reference,
+            &signed,
+            &active,
+        )
+        .await
+        .unwrap()
     }
 
     async fn is_final(&self, s: &Statement) -> bool {

@@ -116,6 +116,29 @@ impl TryFrom<&v1::Attestation> for Attestation {
     }
 }
 
+/// As `Attestation::try_from`, but the key is first looked up with `known` (keys validated
+/// before, such as a registry snapshot's), so only unknown keys pay for decoding and the
+/// subgroup check: the receiver's hot path.
+pub fn attestation_with_known_keys(
+    a: &v1::Attestation,
+    known: impl FnOnce(&[u8]) -> Option<PublicKey>,
+) -> Result<Attestation, ProtoError> {
+    let statement = a
+        .statement
+        .as_ref()
+        .ok_or(ProtoError::Missing("statement"))?;
+    let statement = statement.try_into()?;
+    let public_key = match known(&a.public_key) {
+        Some(key) => key,
+        None => public_key(&a.public_key)?,
+    };
+    Ok(Attestation {
+        statement,
+        public_key,
+        signature: signature(&a.signature)?,
+    })
+}
+
 impl From<&Attestation> for v1::Attestation {
     fn from(a: &Attestation) -> Self {
         Self {
@@ -189,6 +212,33 @@ mod tests {
         let a = attestation();
         let wire = v1::Attestation::from(&a);
         assert_eq!(Attestation::try_from(&wire).unwrap(), a);
+    }
+
+    #[test]
+    fn known_keys_skip_decoding_but_not_the_other_checks() {
+        let a = attestation();
+        let wire = v1::Attestation::from(&a);
+        let known = |bytes: &[u8]| (bytes == a.public_key.to_bytes()).then_some(a.public_key);
+        assert_eq!(attestation_with_known_keys(&wire, known).unwrap(), a);
+        let unknown = v1::Attestation {
+            public_key: vec![0; 96],
+            ..wire.clone()
+        };
+        assert!(matches!(
+            attestation_with_known_keys(&unknown, known),
+            Err(ProtoError::PublicKey(_))
+        ));
+        let bad_signature = v1::Attestation {
+            signature: vec![1; 47],
+            ..wire
+        };
+        assert!(matches!(
+            attestation_with_known_keys(&bad_signature, known),
+            Err(ProtoError::Length {
+                field: "signature",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+mod aggregator;
 mod devnet;
 mod keys;
 mod operator;
@@ -25,6 +26,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Aggregator service.
+    #[command(subcommand)]
+    Aggregator(aggregator::AggregatorCommand),
     /// Surety on local chains: L1 with EigenLayer and Surety, a busy L2, an operator verifying it.
     Devnet(devnet::Args),
     /// Create, import and list BLS signing keys (EIP-2335 keystores).
@@ -42,6 +46,7 @@ fn main() -> eyre::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match cli.command {
+        Command::Aggregator(command) => aggregator::run(command),
         Command::Devnet(args) => devnet::run(args),
         Command::Keys(command) => keys::run(command),
         Command::Operator(command) => operator::run(command),

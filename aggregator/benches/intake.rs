@@ -1,0 +1,341 @@
+//! Aggregator intake throughput: attestations per second through real gRPC on loopback into a
+//! real aggregator (batch verification, durable redb commit) on a real L1 with 100 onboarded
+//! operators, for 1 and 10 rollups — beside verifying each signature alone, as eigensdk's
+//! aggregator does, in the same run.
+//!
+//! Throughput is reported per wall-clock second and per CPU-second of this process (server and
+//! clients together, from /proc/self/stat), which is the per-core figure on a shared machine.
+//!
+//! `cargo bench -p surety-aggregator --bench intake` (needs anvil on PATH or `make tools`).
+
+use std::time::{Duration, Instant};
+
+use alloy::{
+    network::EthereumWallet,
+    primitives::{Address, B256, U256, keccak256},
+    providers::{Provider, ProviderBuilder, WalletProvider, ext::AnvilApi},
+    signers::local::PrivateKeySigner,
+};
+use criterion::{Criterion, criterion_group, criterion_main};
+use surety_aggregator::{
+    Aggregator, AggregatorConfig,
+    config::{IntakeConfig, L1Config, SubmitConfig},
+};
+use surety_contracts::{
+    CoreParams, SuretyParams,
+    bindings::{CertificateVerifier, OperatorRegistry},
+    deploy_all, send,
+};
+use surety_primitives::{Attestation, Domain, SecretKey, Statement};
+use surety_proto::v1::{self, aggregator_client::AggregatorClient};
+use surety_testkit::anvil::{Anvil, AnvilInstance};
+use tokio::runtime::Runtime;
+
+const OPERATORS: usize = 100;
+/// Attestations per measured iteration (each operator sends its share in one batch).
+const PER_ITERATION: usize = 2_000;
+
+struct Fixture {
+    _anvil: AnvilInstance,
+    _dir: tempfile::TempDir,
+    aggregator: Aggregator,
+    keys: Vec<SecretKey>,
+    domain: Domain,
+    rollups: Vec<u64>,
+}
+
+fn wallet(anvil: &AnvilInstance, i: usize) -> impl Provider + WalletProvider + Clone + use<> {
+    let signer: PrivateKeySigner = anvil.keys()[i].clone();
+    ProviderBuilder::new()
+        .disable_recommended_fillers()
+        .with_gas_estimation()
+        .with_simple_nonce_management()
+        .fetch_chain_id()
+        .wallet(EthereumWallet::from(signer))
+        .connect_http(anvil.url())
+}
+
+async fn fixture() -> Fixture {
+    let anvil = Anvil::new()
+        .arg("--accounts")
+        .arg((OPERATORS + 2).to_string())
+        .spawn()
+        .expect("anvil");
+    let deployer = wallet(&anvil, 0);
+    let deployment = deploy_all(&deployer, CoreParams::DEVNET, &SuretyParams::devnet())
+        .await
+        .unwrap();
+    let mut keys = Vec::new();
+    let mut addresses: Vec<Address> = Vec::new();
+    for i in 0..OPERATORS {
+        let provider = wallet(&anvil, i + 1);
+        let mut ikm = [0u8; 32];
+        ikm[..8].copy_from_slice(&(i as u64 + 1).to_be_bytes());
+        let key = SecretKey::from_ikm(&ikm);
+        deployment
+            .onboard_operator(&provider, &key, U256::from(10u64.pow(18)), 1)
+            .await
+            .unwrap();
+        addresses.push(provider.default_signer_address());
+        keys.push(key);
+    }
+    deployer.anvil_mine(Some(2), None).await.unwrap();
+    let registry = OperatorRegistry::new(deployment.surety.operator_registry, &deployer);
+    send("refresh stakes", registry.update(addresses))
+        .await
+        .unwrap();
+    let source =
+        surety_contracts::deploy_posted_root_source(&deployer, deployer.default_signer_address())
+            .await
+            .unwrap();
+    let verifier = CertificateVerifier::new(deployment.surety.certificate_verifier, &deployer);
+    let mut rollups = Vec::new();
+    for chain_id in 0..10u64 {
+        let receipt = send(
+            "register a rollup",
+            verifier.register(
+                900 + chain_id,
+                keccak256(format!("genesis {chain_id}")),
+                keccak256("state"),
+                6_667,
+                source,
+            ),
+        )
+        .await
+        .unwrap();
+        rollups.push(
+            receipt
+                .decoded_log::<CertificateVerifier::RollupRegistered>()
+                .unwrap()
+                .rollupId,
+        );
+    }
+    deployer.anvil_mine(Some(1), None).await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("submitter.hex");
+    let submitter = anvil.keys()[OPERATORS + 1].to_bytes();
+    std::fs::write(&key_file, format!("0x{}\n", alloy::hex::encode(submitter))).unwrap();
+    let s = &deployment.surety;
+    let config = AggregatorConfig {
+        datadir: dir.path().join("data"),
+        grpc_addr: "127.0.0.1:0".parse().unwrap(),
+        http_addr: None,
+        l1: L1Config {
+            rpc: anvil.endpoint(),
+            deployment: None,
+            certificate_verifier: Some(s.certificate_verifier),
+            operator_registry: Some(s.operator_registry),
+            slasher: Some(s.slasher),
+            ecdsa_key_file: key_file,
+            poll_interval_ms: Duration::from_millis(500),
+            from_block: 0,
+        },
+        // Intake only: no certificate is sent during the measurement.
+        submit: SubmitConfig {
+            cadence_blocks: 1_000_000_000,
+            ..SubmitConfig::default()
+        },
+        intake: IntakeConfig {
+            max_ahead: 10_000_000,
+            ..IntakeConfig::default()
+        },
+    };
+    let aggregator = Aggregator::start(&config).await.unwrap();
+    Fixture {
+        _anvil: anvil,
+        _dir: dir,
+        aggregator,
+        keys,
+        domain: Domain::new(deployment.chain_id, s.certificate_verifier),
+        rollups,
+    }
+}
+
+/// Fresh attestations: heights from `*next` on, across `rollups`, signed by every operator;
+/// one batch per operator.
+fn attestations(fx: &Fixture, rollups: usize, next: &mut u64) -> Vec<Vec<v1::Attestation>> {
+    let heights = (PER_ITERATION / OPERATORS / rollups) as u64;
+    let statements: Vec<Statement> = fx.rollups[..rollups]
+        .iter()
+        .flat_map(|&rollup_id| {
+            (*next..*next + heights).map(move |n| Statement {
+                rollup_id,
+                block_number: n,
+                block_hash: keccak256(format!("{rollup_id} {n}")),
+                parent_hash: keccak256(format!("{rollup_id} {}", n - 1)),
+                state_root: keccak256(format!("root {rollup_id} {n}")),
+            })
+        })
+        .collect();
+    *next += heights;
+    let roots: Vec<B256> = statements
+        .iter()
+        .map(|s| s.signing_root(&fx.domain))
+        .collect();
+    fx.keys
+        .iter()
+        .map(|key| {
+            statements
+                .iter()
+                .zip(&roots)
+                .map(|(s, root)| {
+                    (&Attestation {
+                        statement: *s,
+                        public_key: key.public_key(),
+                        signature: key.sign(&root.0),
+                    })
+                        .into()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// CPU seconds this process has used (user + system).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Sends every operator's batch concurrently; returns how many were accepted.
+async fn send_all(
+    client: &AggregatorClient<tonic::transport::Channel>,
+    batches: Vec<Vec<v1::Attestation>>,
+) -> usize {
+    let calls = batches.into_iter().map(|attestations| {
+        let mut c = client.clone();
+        tokio::spawn(async move {
+            c.submit_attestations(v1::AttestationBatch { attestations })
+                .await
+                .unwrap()
+                .into_inner()
+                .results
+                .iter()
+                .filter(|r| r.status == i32::from(v1::Status::Accepted))
+                .count()
+        })
+    });
+    let mut accepted = 0;
+    for call in calls.collect::<Vec<_>>() {
+        accepted += call.await.unwrap();
+    }
+    accepted
+}
+
+fn intake(c: &mut Criterion) {
+    let rt = Runtime::new().unwrap();
+    let fx = rt.block_on(fixture());
+    let client = rt.block_on(async {
+        AggregatorClient::connect(format!("http://{}", fx.aggregator.grpc_addr()))
+            .await
+            .unwrap()
+    });
+    let mut next = 1;
+    let mut group = c.benchmark_group("intake");
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_millis(500));
+    group.measurement_time(Duration::from_secs(5));
+    group.throughput(criterion::Throughput::Elements(PER_ITERATION as u64));
+    let mut summary = Vec::new();
+    for rollups in [1, 10] {
+        let (mut total, mut wall, mut cpu) = (0usize, Duration::ZERO, 0.0);
+        group.bench_function(
+            format!("grpc/{rollups}-rollups/{OPERATORS}-operators"),
+            |b| {
+                b.iter_custom(|iters| {
+                    let mut elapsed = Duration::ZERO;
+                    for _ in 0..iters {
+                        let batches = attestations(&fx, rollups, &mut next);
+                        let n: usize = batches.iter().map(Vec::len).sum();
+                        let (start, cpu_start) = (Instant::now(), cpu_seconds());
+                        let accepted = rt.block_on(send_all(&client, batches));
+                        let took = start.elapsed();
+                        assert_eq!(accepted, n, "every fresh attestation is accepted");
+                        elapsed += took;
+                        wall += took;
+                        cpu += cpu_seconds() - cpu_start;
+                        total += n;
+                    }
+                    elapsed
+                });
+            },
+        );
+
+        // eigensdk style: every signature decoded and verified on its own, on one thread.
+        let batches = attestations(&fx, rollups, &mut next);
+        let wire: Vec<v1::Attestation> = batches.into_iter().flatten().collect();
+        let start = Instant::now();
+        for a in &wire {
+            let a = Attestation::try_from(a).unwrap();
+            assert!(a.verify(&fx.domain));
+        }
+        let single = wire.len() as f64 / start.elapsed().as_secs_f64();
+        // Where intake's time goes: decoding each signature (curve and subgroup checks, which
+        // nothing may skip) and the batch check per message.
+        let decoded: Vec<Attestation> = wire
+            .iter()
+            .map(|a| Attestation::try_from(a).unwrap())
+            .collect();
+        let start = Instant::now();
+        for a in &wire {
+            std::hint::black_box(surety_primitives::Signature::from_bytes(&a.signature).unwrap());
+        }
+        let decode_us = start.elapsed().as_secs_f64() * 1e6 / wire.len() as f64;
+        let mut groups: std::collections::HashMap<B256, (Vec<_>, Vec<_>)> = Default::default();
+        for a in &decoded {
+            let g = groups
+                .entry(a.statement.signing_root(&fx.domain))
+                .or_default();
+            g.0.push(a.public_key);
+            g.1.push(a.signature);
+        }
+        let start = Instant::now();
+        for (message, (keys, signatures)) in &groups {
+            assert!(surety_primitives::verify_batch(
+                &message.0, keys, signatures
+            ));
+        }
+        let batch_us = start.elapsed().as_secs_f64() * 1e6 / wire.len() as f64;
+        summary.push((
+            rollups,
+            total as f64 / wall.as_secs_f64(),
+            total as f64 / cpu,
+            single,
+            decode_us,
+            batch_us,
+        ));
+    }
+    group.finish();
+    println!(
+        "\nintake summary ({OPERATORS} operators, {} cores visible):",
+        num_cpus()
+    );
+    for (rollups, wall, per_cpu, single, decode_us, batch_us) in summary {
+        println!(
+            "  {rollups:>2} rollup(s): {wall:>8.0} att/s wall, {per_cpu:>8.0} att/s per CPU-second; \
+             one-by-one {single:>6.0} att/s on one core; ratio {:.1}x; per attestation: \
+             signature decode {decode_us:.0} µs, batch check {batch_us:.0} µs",
+            per_cpu / single
+        );
+    }
+    rt.block_on(fx.aggregator.stop());
+}
+
+fn num_cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+criterion_group!(benches, intake);
+criterion_main!(benches);

@@ -1,0 +1,319 @@
+//! `surety aggregator run --config FILE`: the aggregator's TOML configuration, validated at load.
+//!
+//! Every error names the key and the problem; unknown keys are refused, so a typo never silently
+//! falls back to a default. `config/aggregator.example.toml` documents every key.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use alloy::{primitives::Address, signers::local::PrivateKeySigner};
+use serde::Deserialize;
+
+/// Errors loading a configuration file (or a file it names).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {message}", path.display())]
+    Parse { path: PathBuf, message: String },
+    #[error("{}: `{key}`: {problem}", path.display())]
+    Invalid {
+        path: PathBuf,
+        key: String,
+        problem: String,
+    },
+}
+
+/// The whole aggregator configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AggregatorConfig {
+    /// Where the aggregator keeps attestations, submissions and evidence (created if missing).
+    pub datadir: PathBuf,
+    /// gRPC listen address of the `surety.v1.Aggregator` service (port 0: any free port).
+    pub grpc_addr: SocketAddr,
+    /// Serves `/metrics` (Prometheus) and `/status` (JSON) here.
+    pub http_addr: Option<SocketAddr>,
+    pub l1: L1Config,
+    #[serde(default)]
+    pub submit: SubmitConfig,
+    #[serde(default)]
+    pub intake: IntakeConfig,
+}
+
+/// The L1 with Surety's contracts, and the account that submits to it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct L1Config {
+    pub rpc: String,
+    /// An addresses file as `surety devnet deploy` writes it; or give the three addresses below.
+    pub deployment: Option<PathBuf>,
+    pub certificate_verifier: Option<Address>,
+    pub operator_registry: Option<Address>,
+    pub slasher: Option<Address>,
+    /// File holding the hex secp256k1 key that sends certificates and evidence (first line).
+    pub ecdsa_key_file: PathBuf,
+    /// How often the L1 is polled for new blocks, registry events and rollup heads.
+    #[serde(default = "default_poll", with = "millis")]
+    pub poll_interval_ms: Duration,
+    /// First L1 block whose registry events are read (the registry's deployment block).
+    #[serde(default)]
+    pub from_block: u64,
+}
+
+/// Certificate and evidence submission.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SubmitConfig {
+    /// Submit certificates at most once per this many L1 blocks.
+    pub cadence_blocks: u64,
+    /// A transaction not mined after this many L1 blocks is replaced with higher fees.
+    pub replace_after_blocks: u64,
+    /// Submit `proveDoubleSigning` for double-signing evidence (evidence is kept either way).
+    pub evidence: bool,
+}
+
+impl Default for SubmitConfig {
+    fn default() -> Self {
+        Self {
+            cadence_blocks: 1,
+            replace_after_blocks: 3,
+            evidence: true,
+        }
+    }
+}
+
+/// Intake limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IntakeConfig {
+    /// Calls waiting for verification before new ones get RESOURCE_EXHAUSTED.
+    pub queue_depth: usize,
+    /// Heights more than this far above a rollup's certified head are refused
+    /// (FAILED_PRECONDITION), which bounds what a key holder can make the aggregator keep.
+    pub max_ahead: u64,
+}
+
+impl Default for IntakeConfig {
+    fn default() -> Self {
+        Self {
+            queue_depth: 256,
+            max_ahead: 100_000,
+        }
+    }
+}
+
+const fn default_poll() -> Duration {
+    Duration::from_millis(500)
+}
+
+mod millis {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_millis)
+    }
+}
+
+/// The three contracts the aggregator talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Contracts {
+    pub certificate_verifier: Address,
+    pub operator_registry: Address,
+    pub slasher: Address,
+}
+
+impl AggregatorConfig {
+    /// Reads, parses and validates `path`. Relative paths inside the file are resolved against
+    /// the file's directory.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut config: Self = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for p in [Some(&mut config.datadir), config.l1.deployment.as_mut()]
+            .into_iter()
+            .flatten()
+            .chain([&mut config.l1.ecdsa_key_file])
+        {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+        config
+            .validate()
+            .map_err(|(key, problem)| ConfigError::Invalid {
+                path: path.to_owned(),
+                key,
+                problem,
+            })?;
+        Ok(config)
+    }
+
+    /// Checks what the types cannot: `Err((key, problem))`.
+    fn validate(&self) -> Result<(), (String, String)> {
+        let invalid = |key: &str, problem: &str| Err((key.to_owned(), problem.to_owned()));
+        let rpc = &self.l1.rpc;
+        if !(rpc.starts_with("http://") || rpc.starts_with("https://")) {
+            return invalid(
+                "l1.rpc",
+                &format!("{rpc:?} is not an http:// or https:// URL"),
+            );
+        }
+        let l1 = &self.l1;
+        match (
+            &l1.deployment,
+            l1.certificate_verifier,
+            l1.operator_registry,
+            l1.slasher,
+        ) {
+            (Some(_), None, None, None) | (None, Some(_), Some(_), Some(_)) => {}
+            _ => {
+                return invalid(
+                    "l1",
+                    "give either `deployment` (an addresses file) or all of \
+                     `certificate_verifier`, `operator_registry` and `slasher`",
+                );
+            }
+        }
+        if l1.poll_interval_ms < Duration::from_millis(50) {
+            return invalid("l1.poll_interval_ms", "must be at least 50");
+        }
+        if self.submit.cadence_blocks == 0 {
+            return invalid("submit.cadence_blocks", "must be at least 1");
+        }
+        if self.submit.replace_after_blocks == 0 {
+            return invalid("submit.replace_after_blocks", "must be at least 1");
+        }
+        if self.intake.queue_depth == 0 {
+            return invalid("intake.queue_depth", "must be at least 1");
+        }
+        if self.intake.max_ahead == 0 {
+            return invalid("intake.max_ahead", "must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// The contract addresses, from the deployment file or the config itself.
+    pub fn contracts(&self) -> Result<Contracts, ConfigError> {
+        let l1 = &self.l1;
+        if let (Some(certificate_verifier), Some(operator_registry), Some(slasher)) =
+            (l1.certificate_verifier, l1.operator_registry, l1.slasher)
+        {
+            return Ok(Contracts {
+                certificate_verifier,
+                operator_registry,
+                slasher,
+            });
+        }
+        let path = l1.deployment.clone().unwrap_or_default();
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let deployment: surety_contracts::Deployment =
+            serde_json::from_str(&text).map_err(|e| ConfigError::Parse {
+                path,
+                message: e.to_string(),
+            })?;
+        let s = deployment.surety;
+        Ok(Contracts {
+            certificate_verifier: s.certificate_verifier,
+            operator_registry: s.operator_registry,
+            slasher: s.slasher,
+        })
+    }
+
+    /// The submitting account's key.
+    pub fn submitter(&self) -> Result<PrivateKeySigner, ConfigError> {
+        let path = &self.l1.ecdsa_key_file;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let line = text.lines().next().unwrap_or_default().trim();
+        line.parse().map_err(|_| ConfigError::Invalid {
+            path: path.clone(),
+            key: "l1.ecdsa_key_file".to_owned(),
+            problem: "the first line is not a hex secp256k1 private key".to_owned(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+        datadir = "data"
+        grpc_addr = "127.0.0.1:50051"
+        [l1]
+        rpc = "http://127.0.0.1:8545"
+        deployment = "l1.json"
+        ecdsa_key_file = "keys/submitter.hex"
+    "#;
+
+    fn load(text: &str) -> Result<AggregatorConfig, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("aggregator.toml");
+        std::fs::write(&path, text).unwrap();
+        AggregatorConfig::load(&path)
+    }
+
+    #[test]
+    fn defaults_and_relative_paths() {
+        let config = load(MINIMAL).unwrap();
+        assert!(config.datadir.is_absolute());
+        assert!(config.l1.ecdsa_key_file.is_absolute());
+        assert_eq!(config.submit.cadence_blocks, 1);
+        assert_eq!(config.l1.poll_interval_ms, Duration::from_millis(500));
+        assert!(config.http_addr.is_none());
+    }
+
+    #[test]
+    fn the_example_parses() {
+        let example = include_str!("../../config/aggregator.example.toml");
+        let config = load(example).unwrap();
+        assert_eq!(config.submit.replace_after_blocks, 3);
+        assert_eq!(config.intake.max_ahead, 100_000);
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let cases = [
+            (MINIMAL.replace("datadir", "data_dir"), "unknown field"),
+            (
+                MINIMAL.replace("\"http://127.0.0.1:8545\"", "\"127.0.0.1:8545\""),
+                "`l1.rpc`",
+            ),
+            (
+                MINIMAL.replace("deployment = \"l1.json\"", ""),
+                "`l1`: give either",
+            ),
+            (
+                format!("{MINIMAL}\n[submit]\ncadence_blocks = 0"),
+                "`submit.cadence_blocks`",
+            ),
+            (
+                format!("{MINIMAL}\n[intake]\nqueue_depth = 0"),
+                "`intake.queue_depth`",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = load(&text).unwrap_err().to_string();
+            assert!(err.contains(expected), "{err} should contain {expected}");
+        }
+    }
+}

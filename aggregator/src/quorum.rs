@@ -1,0 +1,310 @@
+//! Accepted attestations grouped per statement, stake progress against each rollup's threshold,
+//! and the choice of what to certify: the newest statement with quorum whose parent chain links
+//! to the certified head.
+
+use std::collections::{BTreeMap, HashMap};
+
+use alloy::primitives::{B256, U256};
+use surety_primitives::{Attestation, PublicKey, Signature, Statement};
+
+use crate::l1::{L1View, Rollup};
+
+/// The attestations of one statement, by signer key hash.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    pub statement: Statement,
+    pub signatures: BTreeMap<B256, (PublicKey, Signature)>,
+}
+
+/// Every statement attested at one height, and which statement each key signed.
+#[derive(Debug, Default)]
+struct Height {
+    statements: Vec<Signed>,
+    by_key: HashMap<B256, usize>,
+}
+
+/// What [`Pool::check`] finds for an attestation.
+// Short-lived and matched on at once: boxing the conflict would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// The key has not signed at this height.
+    New,
+    /// The key signed exactly this statement already.
+    Duplicate,
+    /// The key signed a different statement at this height.
+    Conflict(Statement, Signature),
+}
+
+/// A statement ready to be certified.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub statement: Statement,
+    pub signers: Vec<(PublicKey, Signature)>,
+    pub signed_stake: U256,
+}
+
+/// Accepted attestations above each rollup's certified head.
+#[derive(Debug, Default)]
+pub struct Pool {
+    rollups: HashMap<u64, BTreeMap<u64, Height>>,
+}
+
+impl Pool {
+    pub fn check(&self, statement: &Statement, key_hash: &B256) -> Seen {
+        let Some(height) = self
+            .rollups
+            .get(&statement.rollup_id)
+            .and_then(|r| r.get(&statement.block_number))
+        else {
+            return Seen::New;
+        };
+        match height.by_key.get(key_hash) {
+            None => Seen::New,
+            Some(&i) => {
+                let signed = &height.statements[i];
+                if signed.statement == *statement {
+                    Seen::Duplicate
+                } else {
+                    Seen::Conflict(signed.statement, signed.signatures[key_hash].1)
+                }
+            }
+        }
+    }
+
+    /// Counts `attestation` (which must be [`Seen::New`]).
+    pub fn insert(&mut self, attestation: &Attestation, key_hash: B256) {
+        let s = attestation.statement;
+        let height = self
+            .rollups
+            .entry(s.rollup_id)
+            .or_default()
+            .entry(s.block_number)
+            .or_default();
+        let i = match height.statements.iter().position(|x| x.statement == s) {
+            Some(i) => i,
+            None => {
+                height.statements.push(Signed {
+                    statement: s,
+                    signatures: BTreeMap::new(),
+                });
+                height.statements.len() - 1
+            }
+        };
+        height.statements[i]
+            .signatures
+            .insert(key_hash, (attestation.public_key, attestation.signature));
+        height.by_key.insert(key_hash, i);
+    }
+
+    fn signed(&self, statement: &Statement) -> Option<&Signed> {
+        self.rollups
+            .get(&statement.rollup_id)?
+            .get(&statement.block_number)?
+            .statements
+            .iter()
+            .find(|x| x.statement == *statement)
+    }
+
+    /// Stake-weighted progress of `statement`, in basis points of the total stake.
+    pub fn progress_bps(&self, statement: &Statement, view: &L1View) -> u32 {
+        self.signed(statement).map_or(0, |signed| {
+            let ops = &view.operators;
+            ops.bps(ops.stake_of(signed.signatures.keys()))
+        })
+    }
+
+    /// Forgets heights at or below each rollup's certified head.
+    pub fn prune(&mut self, view: &L1View) {
+        for (id, heights) in &mut self.rollups {
+            if let Some(rollup) = view.rollups.get(id) {
+                *heights = heights.split_off(&(rollup.head + 1));
+            }
+        }
+    }
+
+    /// The newest statement of `rollup_id` above its head whose active signers reach the
+    /// threshold and whose chain of parents, through attested statements, reaches the head.
+    pub fn candidate(&self, rollup_id: u64, view: &L1View) -> Option<Candidate> {
+        let rollup = view.rollups.get(&rollup_id)?;
+        let heights = self.rollups.get(&rollup_id)?;
+        let ops = &view.operators;
+        let total = ops.total_stake();
+        for (_, height) in heights.range(rollup.head + 1..).rev() {
+            for signed in &height.statements {
+                let signers: Vec<(PublicKey, Signature)> = signed
+                    .signatures
+                    .iter()
+                    .filter(|(h, _)| ops.is_active(h))
+                    .map(|(_, pair)| *pair)
+                    .collect();
+                let stake = ops.stake_of(signed.signatures.keys());
+                let meets = !stake.is_zero()
+                    && stake * U256::from(10_000) >= total * U256::from(rollup.threshold_bps);
+                if meets && self.links(&signed.statement, rollup) {
+                    return Some(Candidate {
+                        statement: signed.statement,
+                        signers,
+                        signed_stake: stake,
+                    });
+                }
+            }
+        }
+        None
+    }
+
+    /// Whether `statement`'s ancestors, as attested to this aggregator, reach `rollup`'s head.
+    fn links(&self, statement: &Statement, rollup: &Rollup) -> bool {
+        let Some(heights) = self.rollups.get(&statement.rollup_id) else {
+            return false;
+        };
+        let (mut number, mut parent) = (statement.block_number, statement.parent_hash);
+        while number > rollup.head + 1 {
+            number -= 1;
+            let Some(h) = heights.get(&number) else {
+                return false;
+            };
+            match h
+                .statements
+                .iter()
+                .find(|x| x.statement.block_hash == parent)
+            {
+                Some(x) => parent = x.statement.parent_hash,
+                None => return false,
+            }
+        }
+        rollup.head_hash.is_none_or(|head| head == parent)
+    }
+
+    /// For the status page: per rollup, the highest attested height and the best progress there.
+    pub fn summary(&self, view: &L1View) -> BTreeMap<u64, (u64, u32)> {
+        self.rollups
+            .iter()
+            .filter_map(|(id, heights)| {
+                let (&number, height) = heights.iter().next_back()?;
+                let best = height
+                    .statements
+                    .iter()
+                    .map(|s| self.progress_bps(&s.statement, view))
+                    .max()
+                    .unwrap_or(0);
+                Some((*id, (number, best)))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::primitives::{Address, keccak256};
+    use surety_primitives::SecretKey;
+
+    const GENESIS: B256 = B256::repeat_byte(0xee);
+
+    /// Four operators with stakes 10, 20, 30, 40 and one rollup at `head` (threshold 66.67%).
+    fn setup(head: u64, head_hash: Option<B256>) -> (Vec<SecretKey>, L1View) {
+        let keys: Vec<SecretKey> = (1..=4u8).map(|i| SecretKey::from_ikm(&[i; 32])).collect();
+        let mut view = L1View::default();
+        for (i, key) in keys.iter().enumerate() {
+            let pk = key.public_key();
+            view.operators
+                .register_key(Address::repeat_byte(i as u8), pk);
+            view.operators
+                .update_stake(pk.key_hash(), true, U256::from(10 * (i + 1)));
+        }
+        view.rollups.insert(
+            1,
+            Rollup {
+                threshold_bps: 6_667,
+                paused: false,
+                head,
+                head_hash,
+            },
+        );
+        (keys, view)
+    }
+
+    fn chain(from: B256, numbers: std::ops::RangeInclusive<u64>, tag: &str) -> Vec<Statement> {
+        let mut parent = from;
+        numbers
+            .map(|n| {
+                let s = Statement {
+                    rollup_id: 1,
+                    block_number: n,
+                    block_hash: keccak256(format!("{tag} {n}")),
+                    parent_hash: parent,
+                    state_root: keccak256(format!("{tag} root {n}")),
+                };
+                parent = s.block_hash;
+                s
+            })
+            .collect()
+    }
+
+    fn sign(pool: &mut Pool, keys: &[SecretKey], signers: &[usize], s: &Statement) {
+        for &i in signers {
+            let a = Attestation {
+                statement: *s,
+                public_key: keys[i].public_key(),
+                signature: keys[i].sign(&[0; 32]),
+            };
+            assert_eq!(pool.check(s, &a.public_key.key_hash()), Seen::New);
+            pool.insert(&a, a.public_key.key_hash());
+        }
+    }
+
+    #[test]
+    fn the_newest_linked_statement_with_quorum_is_chosen() {
+        let (keys, view) = setup(0, Some(GENESIS));
+        let mut pool = Pool::default();
+        let main = chain(GENESIS, 1..=4, "main");
+        for s in &main[..3] {
+            sign(&mut pool, &keys, &[1, 2, 3], s); // 90%
+        }
+        sign(&mut pool, &keys, &[0, 1, 2], &main[3]); // 60%: below
+        assert_eq!(pool.progress_bps(&main[3], &view), 6_000);
+        let c = pool.candidate(1, &view).unwrap();
+        assert_eq!(c.statement, main[2]);
+        assert_eq!(c.signers.len(), 3);
+        assert_eq!(c.signed_stake, U256::from(90));
+
+        // A fork at 5 with quorum whose parent nobody attested does not link.
+        let orphan = chain(keccak256("unknown"), 5..=5, "orphan");
+        sign(&mut pool, &keys, &[0, 1, 2, 3], &orphan[0]);
+        assert_eq!(pool.candidate(1, &view).unwrap().statement, main[2]);
+
+        // Double signing is seen as a conflict, duplicates as duplicates.
+        let key = keys[1].public_key().key_hash();
+        assert_eq!(pool.check(&main[0], &key), Seen::Duplicate);
+        let other = chain(GENESIS, 1..=1, "other")[0];
+        assert!(matches!(pool.check(&other, &key), Seen::Conflict(s, _) if s == main[0]));
+    }
+
+    #[test]
+    fn a_wrong_parent_for_the_head_or_inactive_signers_block_a_certificate() {
+        let (keys, mut view) = setup(0, Some(B256::repeat_byte(1)));
+        let mut pool = Pool::default();
+        let main = chain(GENESIS, 1..=1, "main");
+        sign(&mut pool, &keys, &[0, 1, 2, 3], &main[0]);
+        assert!(pool.candidate(1, &view).is_none(), "parent is not the head");
+        view.rollups.get_mut(&1).unwrap().head_hash = None;
+        assert!(
+            pool.candidate(1, &view).is_some(),
+            "unknown head hash links anything"
+        );
+        // Operator 3 (40%) leaves the set: its signature no longer counts or goes in.
+        view.operators
+            .update_stake(keys[3].public_key().key_hash(), false, U256::ZERO);
+        let c = pool.candidate(1, &view).unwrap();
+        assert_eq!(c.signers.len(), 3);
+        // Pruning at the head drops everything at or below it.
+        view.rollups.get_mut(&1).unwrap().head = 1;
+        pool.prune(&view);
+        assert!(pool.candidate(1, &view).is_none());
+        assert_eq!(
+            pool.check(&main[0], &keys[0].public_key().key_hash()),
+            Seen::New
+        );
+    }
+}

@@ -1,0 +1,207 @@
+//! The gRPC service (`surety.v1.Aggregator`) and the small HTTP endpoint serving `/metrics`
+//! (Prometheus) and `/status` (JSON).
+
+use std::{sync::Arc, time::Duration};
+
+use surety_proto::v1::{self, aggregator_server};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpListener,
+    sync::{mpsc, oneshot},
+};
+use tonic::{Code, Request, Response, Status};
+
+use crate::{
+    Shared,
+    intake::{self, Job, Outcome},
+    mismatch,
+};
+
+/// Attestations one `SubmitAttestations` call may carry.
+pub const MAX_BATCH: usize = 1_024;
+
+pub(crate) struct Service {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) jobs: mpsc::Sender<Job>,
+}
+
+impl Service {
+    /// Prechecks `wire`, queues what passes and waits for the verdicts (in `wire`'s order).
+    async fn intake(&self, wire: &[v1::Attestation]) -> Result<Vec<Outcome>, Status> {
+        let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(wire.len());
+        let mut items = Vec::new();
+        for a in wire {
+            match intake::precheck(&self.shared, a) {
+                Ok(item) => {
+                    items.push(item);
+                    outcomes.push(None);
+                }
+                Err(refusal) => {
+                    self.shared.metrics.reject(refusal.code);
+                    outcomes.push(Some(Outcome::Rejected(refusal)));
+                }
+            }
+        }
+        if !items.is_empty() {
+            let (reply, answer) = oneshot::channel();
+            if self.jobs.try_send(Job { items, reply }).is_err() {
+                crate::metrics::Metrics::add(&self.shared.metrics.overloaded, 1);
+                return Err(Status::resource_exhausted(
+                    "aggregator intake queue is full; retry later",
+                ));
+            }
+            let verdicts = answer
+                .await
+                .map_err(|_| Status::unavailable("aggregator is shutting down"))?;
+            let mut verdicts = verdicts.into_iter();
+            for slot in outcomes.iter_mut().filter(|o| o.is_none()) {
+                *slot = verdicts.next();
+            }
+        }
+        Ok(outcomes
+            .into_iter()
+            .map(|o| {
+                o.unwrap_or_else(|| Outcome::Rejected(intake::Refusal::new(Code::Internal, "lost")))
+            })
+            .collect())
+    }
+}
+
+fn result(outcome: Outcome) -> v1::AttestationResult {
+    match outcome {
+        Outcome::Accepted(bps) => v1::AttestationResult {
+            status: v1::Status::Accepted.into(),
+            signed_stake_bps: bps,
+            ..Default::default()
+        },
+        Outcome::Duplicate(bps) => v1::AttestationResult {
+            status: v1::Status::Duplicate.into(),
+            signed_stake_bps: bps,
+            ..Default::default()
+        },
+        Outcome::Rejected(r) => v1::AttestationResult {
+            status: v1::Status::Rejected.into(),
+            signed_stake_bps: 0,
+            code: r.code as u32,
+            reason: r.reason,
+        },
+    }
+}
+
+#[tonic::async_trait]
+impl aggregator_server::Aggregator for Service {
+    async fn submit_attestation(
+        &self,
+        request: Request<v1::Attestation>,
+    ) -> Result<Response<v1::SubmitAttestationResponse>, Status> {
+        let outcome = self.intake(std::slice::from_ref(request.get_ref())).await?;
+        match outcome.into_iter().next() {
+            Some(Outcome::Accepted(bps)) => Ok(Response::new(v1::SubmitAttestationResponse {
+                status: v1::Status::Accepted.into(),
+                signed_stake_bps: bps,
+            })),
+            Some(Outcome::Duplicate(bps)) => Ok(Response::new(v1::SubmitAttestationResponse {
+                status: v1::Status::Duplicate.into(),
+                signed_stake_bps: bps,
+            })),
+            Some(Outcome::Rejected(r)) => Err(Status::new(r.code, r.reason)),
+            None => Err(Status::internal("no verdict")),
+        }
+    }
+
+    async fn submit_attestations(
+        &self,
+        request: Request<v1::AttestationBatch>,
+    ) -> Result<Response<v1::SubmitAttestationsResponse>, Status> {
+        let batch = request.into_inner().attestations;
+        if batch.len() > MAX_BATCH {
+            return Err(Status::invalid_argument(format!(
+                "{} attestations in one call; at most {MAX_BATCH}",
+                batch.len()
+            )));
+        }
+        let outcomes = self.intake(&batch).await?;
+        Ok(Response::new(v1::SubmitAttestationsResponse {
+            results: outcomes.into_iter().map(result).collect(),
+        }))
+    }
+
+    async fn report_mismatch(
+        &self,
+        request: Request<v1::MismatchReport>,
+    ) -> Result<Response<v1::ReportMismatchResponse>, Status> {
+        let shared = self.shared.clone();
+        let report = request.into_inner();
+        let verdict = tokio::task::spawn_blocking(move || {
+            let verdict = mismatch::handle(&shared, &report);
+            if let Err(r) = &verdict {
+                shared.metrics.reject(r.code);
+            }
+            verdict
+        })
+        .await
+        .map_err(|_| Status::internal("report check panicked"))?;
+        match verdict {
+            Ok(true) => Ok(Response::new(v1::ReportMismatchResponse {
+                status: v1::Status::Accepted.into(),
+            })),
+            Ok(false) => Ok(Response::new(v1::ReportMismatchResponse {
+                status: v1::Status::Duplicate.into(),
+            })),
+            Err(r) => Err(Status::new(r.code, r.reason)),
+        }
+    }
+}
+
+/// Serves `GET /metrics` and `GET /status` on `listener` until the task is dropped. A client
+/// that sends more than 8 KiB of request head or stalls for 5 s is dropped.
+pub(crate) async fn serve_http(listener: TcpListener, shared: Arc<Shared>) {
+    loop {
+        let Ok((mut stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(Duration::from_secs(5), async move {
+                let mut head = Vec::with_capacity(512);
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    let n = stream.read(&mut buf).await?;
+                    if n == 0 || head.len() + n > 8 * 1024 {
+                        return Ok(());
+                    }
+                    head.extend_from_slice(&buf[..n]);
+                }
+                let request = String::from_utf8_lossy(&head);
+                let path = request
+                    .strip_prefix("GET ")
+                    .and_then(|rest| rest.split([' ', '?']).next());
+                let (status, content_type, body) = match path {
+                    Some("/metrics") => (
+                        "200 OK",
+                        "text/plain; version=0.0.4",
+                        shared.metrics.render(),
+                    ),
+                    Some("/status") => (
+                        "200 OK",
+                        "application/json",
+                        serde_json::to_string_pretty(&shared.status()).unwrap_or_default(),
+                    ),
+                    _ => (
+                        "404 Not Found",
+                        "text/plain",
+                        "try /metrics or /status\n".to_owned(),
+                    ),
+                };
+                let response = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
+                     Connection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                stream.write_all(response.as_bytes()).await?;
+                stream.shutdown().await
+            })
+            .await;
+        });
+    }
+}
