@@ -159,9 +159,9 @@ impl Sender {
             self.outbox.depth(&self.url).map_err(Failure::Store)?,
             Relaxed,
         );
-        let Some(&(last_seq, _)) = pending.last() else {
+        if pending.is_empty() {
             return Ok(0);
-        };
+        }
         if client.is_none() {
             let endpoint = Channel::from_shared(self.url.clone())
                 .map_err(|e| Failure::Retry(e.to_string()))?
@@ -262,7 +262,6 @@ impl Sender {
                 .map_or(0, |d| d.as_secs()),
             Relaxed,
         );
-        let _ = last_seq;
         Ok(pending.iter().filter(|(s, _)| *s <= settled).count())
     }
 }

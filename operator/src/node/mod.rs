@@ -477,12 +477,11 @@ async fn follow(
     };
     match outcome {
         Outcome::Reached { head } => {
-            if let Some(signing) = signing {
+            if signing.is_some() {
                 // Done once everything up to `head` is signed and queued.
                 while rollup.metrics.signed_head.load(Relaxed) < head {
                     tokio::time::sleep(poll_interval).await;
                 }
-                let _ = signing;
             }
             Ok(None)
         }

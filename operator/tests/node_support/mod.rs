@@ -19,7 +19,7 @@ use std::{
 
 use alloy::{
     primitives::{Address, B256},
-    providers::{ProviderBuilder, WalletProvider},
+    providers::ProviderBuilder,
 };
 use surety_contracts::{CoreParams, Deployment, SuretyParams, deploy_all};
 use surety_operator::{
@@ -74,7 +74,6 @@ impl L1 {
             .await
             .expect("register the rollup");
         assert_eq!(id, ROLLUP_ID);
-        let _ = owner.default_signer_address();
     }
 }
 
