@@ -109,15 +109,14 @@ impl Shared {
 
     fn status(&self) -> Status {
         let view = self.view();
-        let (summary, linked) = {
+        let (summary, quorum) = {
             let pool = self.pool();
-            let linked: HashSet<u64> = view
+            let quorum: BTreeMap<u64, u64> = view
                 .rollups
                 .keys()
-                .filter(|id| pool.candidate(**id, &view).is_some())
-                .copied()
+                .filter_map(|id| Some((*id, pool.candidate(*id, &view)?.statement.block_number)))
                 .collect();
-            (pool.summary(&view), linked)
+            (pool.summary(&view), quorum)
         };
         let submit = self.submit_status().clone();
         let mut mismatches: BTreeMap<u64, BTreeMap<Address, u64>> = BTreeMap::new();
@@ -139,7 +138,7 @@ impl Shared {
                         "below threshold: {best} of {} bps signed at height {attested}",
                         r.threshold_bps
                     )
-                } else if !linked.contains(&id) {
+                } else if !quorum.contains_key(&id) {
                     format!(
                         "quorum at height {attested}, but its parents do not link to the \
                          certified head through attested blocks"
@@ -156,6 +155,7 @@ impl Shared {
                     paused: r.paused,
                     highest_attested: attested,
                     best_signed_bps: best,
+                    quorum_height: quorum.get(&id).copied(),
                     state,
                     submission: sub,
                     mismatch_reports: mismatches.remove(&id).unwrap_or_default(),
@@ -191,6 +191,9 @@ pub struct RollupStatus {
     pub highest_attested: u64,
     /// Best stake progress at the highest attested height.
     pub best_signed_bps: u32,
+    /// The newest height with quorum that links to the certified head: what the next
+    /// certificate will cover.
+    pub quorum_height: Option<u64>,
     /// One line: idle, below threshold (with figures), certifying, or why the last try failed.
     pub state: String,
     pub submission: SubmitStatus,

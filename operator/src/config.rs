@@ -43,6 +43,10 @@ pub struct OperatorConfig {
     pub datadir: PathBuf,
     /// Serves `/metrics` (Prometheus) here.
     pub http_addr: Option<SocketAddr>,
+    /// How often each rollup's RPC is asked for its head, in milliseconds: a block is seen, and
+    /// signed, up to this long after it appears.
+    #[serde(default = "default_poll_interval_ms")]
+    pub poll_interval_ms: u64,
     pub l1: L1Config,
     pub keys: KeysConfig,
     #[serde(default)]
@@ -196,6 +200,10 @@ impl<'de> Deserialize<'de> for SignAt {
     }
 }
 
+const fn default_poll_interval_ms() -> u64 {
+    250
+}
+
 const fn default_hardfork() -> EthereumHardfork {
     EthereumHardfork::Prague
 }
@@ -263,6 +271,9 @@ impl OperatorConfig {
     fn validate(&self) -> Result<(), (String, String)> {
         let invalid = |key: &str, problem: &str| Err((key.to_owned(), problem.to_owned()));
         check_url("l1.rpc", &self.l1.rpc)?;
+        if !(10..=60_000).contains(&self.poll_interval_ms) {
+            return invalid("poll_interval_ms", "must be between 10 and 60000");
+        }
         match (
             &self.l1.deployment,
             self.l1.certificate_verifier,

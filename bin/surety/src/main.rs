@@ -29,7 +29,8 @@ enum Command {
     /// Aggregator service.
     #[command(subcommand)]
     Aggregator(aggregator::AggregatorCommand),
-    /// Surety on local chains: L1 with EigenLayer and Surety, a busy L2, an operator verifying it.
+    /// Surety live on local chains: L1 with EigenLayer and Surety, a busy L2, operator nodes and
+    /// aggregators as processes, certificates landing on L1.
     Devnet(devnet::Args),
     /// Create, import and list BLS signing keys (EIP-2335 keystores).
     #[command(subcommand)]

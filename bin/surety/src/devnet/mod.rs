@@ -1,9 +1,13 @@
 //! `surety devnet`: Surety on local chains.
 //!
-//! Without a subcommand it runs what works end to end today (see [`run`]); `surety devnet deploy`
-//! only deploys the L1 contracts to a running anvil.
+//! Without a subcommand it runs the whole system live (see [`run`]); `surety devnet deploy` only
+//! deploys the L1 contracts to a running anvil.
 
 mod deploy;
+mod faults;
+mod layout;
+mod monitor;
+mod process;
 mod run;
 
 use clap::Subcommand;

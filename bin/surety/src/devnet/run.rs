@@ -1,36 +1,39 @@
-//! `surety devnet`: what runs end to end today, on local chains.
+//! `surety devnet`: the whole system live on local chains.
 //!
 //! 1. L1: anvil (Prague) with the EigenLayer core and Surety deployed and wired;
 //! 2. operators: anvil dev accounts restake fresh test tokens, register BLS keys with proofs of
 //!    possession, lock collateral and join Surety's operator set through the AllocationManager;
-//!    a keeper refresh records their slashable stake;
-//! 3. L2: a second anvil under steady mixed traffic, registered as a Surety rollup;
-//! 4. an operator node re-executing every L2 block and checking its state root, with progress.
+//! 3. L2: a second anvil under steady mixed traffic, registered as a Surety rollup whose
+//!    canonical roots the deployer posts;
+//! 4. two aggregators and N operator nodes, each its own `surety aggregator run` /
+//!    `surety operator run` process with its own config, keys and datadir (see [`super::layout`]);
+//! 5. a line per certificate that lands on L1, and a summary at the end.
 //!
-//! Ctrl-C (or SIGTERM) stops everything; `--blocks N` stops after block N is verified. `--lying-l2-at N` puts
-//! a proxy between the operator and the L2 that lies about block N's state root (with a
-//! consistent block hash): the operator must refuse it.
+//! Ctrl-C (or SIGTERM) stops everything; `--blocks N` stops once L2 block N is certified on L1.
 
 use std::{
-    path::{Path, PathBuf},
-    time::Duration,
+    net::{SocketAddr, TcpListener},
+    path::Path,
+    time::{Duration, Instant},
 };
 
 use alloy::{
-    primitives::{B256, U256},
-    providers::{Provider, ProviderBuilder, RootProvider, WalletProvider},
+    primitives::{Address, B256, U256},
+    providers::{DynProvider, Provider, ProviderBuilder, RootProvider, WalletProvider},
+    transports::http::reqwest,
 };
 use eyre::{WrapErr, eyre};
 use surety_contracts::{
-    CoreParams, Deployment, SuretyParams, bindings::OperatorRegistry, deploy_all, send,
+    CoreParams, Deployment, SuretyParams,
+    bindings::{CertificateVerifier, OperatorRegistry},
+    deploy_all, send,
 };
 use surety_operator::{
-    NodeOutcome, NodeSpec, OperatorNode, RollupSpec, compute_genesis,
+    RollupSpec, compute_genesis,
     config::SignAt,
     execution::{EthereumHardfork, RuleSet},
 };
-use surety_primitives::SecretKey;
-
+use surety_primitives::{Domain, SecretKey};
 use surety_testkit::{
     anvil::{Anvil, AnvilInstance},
     genesis::GenesisBuilder,
@@ -38,24 +41,40 @@ use surety_testkit::{
     workload::{Workload, WorkloadConfig},
 };
 
+use super::{
+    faults::{self, DoubleSign},
+    layout::{
+        AggregatorFiles, Contracts, L1Entry, Layout, Manifest, OperatorEntry, OperatorFiles,
+        ProcessEntry, RollupEntry,
+    },
+    monitor::{L1Watch, Timeline},
+    process::Service,
+};
+
 /// The devnet rollup's chain id.
 const L2_CHAIN_ID: u64 = 901;
-/// The devnet rollup's Surety id (the first registered).
-const ROLLUP_ID: u64 = 1;
 /// Quorum threshold of the devnet rollup, in basis points (the minimum Surety allows).
 const THRESHOLD_BPS: u16 = 6_667;
 /// Blocks between an operator's allocation and the moment EigenLayer counts it.
 const ALLOCATION_DELAY: u32 = 1;
 const ETHER: u128 = 1_000_000_000_000_000_000;
+/// The two aggregators submit from anvil's last two dev accounts; operators use 1..=7.
+const SUBMITTER_ACCOUNTS: [usize; 2] = [8, 9];
+/// How often the devnet polls the chains and the aggregators.
+pub(super) const TICK: Duration = Duration::from_millis(50);
+/// How often it prints a progress line when nothing else happened.
+const PROGRESS_EVERY: Duration = Duration::from_secs(15);
 
 #[derive(Debug, clap::Args)]
 pub(super) struct RunArgs {
-    /// Directory for the devnet's files: `l1.json` (addresses), `l2-genesis.json`, and the
-    /// operator's state under `operator/` (wiped at start: every run begins new chains).
+    /// Directory for the devnet's files: `devnet.json`, `l1.json`, `l2-genesis.json`, and one
+    /// directory per operator and aggregator with its config, keys, data and log (cleared at
+    /// start: every run begins new chains).
     #[arg(long, value_name = "DIR", default_value = ".surety/devnet")]
-    datadir: PathBuf,
-    /// Operators to register (anvil dev accounts 1..=N, restaking 10, 20, … ETH).
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u8).range(1..=9))]
+    datadir: std::path::PathBuf,
+    /// Operators to run (anvil dev accounts 1..=N, restaking 10, 20, … ETH), each a
+    /// `surety operator run` process.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u8).range(1..=7))]
     operators: u8,
     /// Seconds between L2 blocks.
     #[arg(long, value_name = "SECS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
@@ -64,52 +83,61 @@ pub(super) struct RunArgs {
     /// precompiles, EIP-7702).
     #[arg(long, value_name = "N", default_value_t = 20)]
     txs_per_block: usize,
-    /// Stop once the operator has verified this L2 block (default: run until Ctrl-C).
+    /// Stop once L2 block N is certified on L1 (default: run until Ctrl-C).
     #[arg(long, value_name = "N")]
     blocks: Option<u64>,
-    /// Fault injection: the operator reads the L2 through a proxy that serves block N with a
-    /// wrong state root (and a block hash recomputed to match it). N ≥ 1: the operator builds
-    /// block 0's state from the genesis file itself.
+    /// Fault: the operators read the L2 through a proxy that serves block N with a wrong state
+    /// root (and a block hash recomputed to match it). Every operator refuses block N, reports
+    /// the mismatch to the aggregators and stops; nothing at or above N is certified.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     lying_l2_at: Option<u64>,
+    /// Fault: operator K (1-based) also signs a second, different block at the height given by
+    /// `--double-sign-at`. The aggregators catch it and prove it on L1; the operator is slashed.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u8).range(1..=7))]
+    double_sign: Option<u8>,
+    /// Height of the `--double-sign` fault.
+    #[arg(long, value_name = "N", default_value_t = 3, requires = "double_sign", value_parser = clap::value_parser!(u64).range(1..))]
+    double_sign_at: u64,
+    /// Chaos: SIGKILL aggregator 2 at random instants, on average every SECS seconds, and
+    /// restart it at once from its datadir. Certificates keep landing through aggregator 1.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    kill_aggregator_every: Option<u64>,
     /// Seed of the L2 workload.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Serve the operator's Prometheus metrics at http://ADDR/metrics.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9100")]
-    metrics_addr: std::net::SocketAddr,
 }
 
 pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
-    let operator_dir = args.datadir.join("operator");
-    if operator_dir.exists() {
-        std::fs::remove_dir_all(&operator_dir)
-            .wrap_err_with(|| format!("clearing {}", operator_dir.display()))?;
+    if let Some(k) = args.double_sign
+        && k > args.operators
+    {
+        return Err(eyre!(
+            "--double-sign {k}: there are only {} operators",
+            args.operators
+        ));
     }
-    std::fs::create_dir_all(&operator_dir)
-        .wrap_err_with(|| format!("creating {}", operator_dir.display()))?;
+    let layout = Layout::fresh(&args.datadir)?;
 
     // Set up on an auto-mining L1 (one block per transaction); it gets a steady clock once the
     // rollup is registered.
     let l1 = Anvil::new().spawn().wrap_err("starting the L1 anvil")?;
     println!("L1   {} (chain {}, Prague)", l1.url(), l1.chain_id());
     let deployer = account(&l1, 0);
-    let deployment = deploy(&deployer, &args.datadir).await?;
-    onboard_operators(&l1, &deployer, &deployment, args.operators).await?;
+    let deployment = deploy(&deployer, &layout).await?;
+    let operators = onboard_operators(&l1, &deployer, &deployment, args.operators).await?;
 
     let genesis = GenesisBuilder::new(L2_CHAIN_ID).funded_accounts(32).build();
-    let genesis_path = args.datadir.join("l2-genesis.json");
-    std::fs::write(&genesis_path, genesis.to_json()?)
-        .wrap_err_with(|| format!("writing {}", genesis_path.display()))?;
+    std::fs::write(layout.genesis(), genesis.to_json()?)
+        .wrap_err_with(|| format!("writing {}", layout.genesis().display()))?;
     let l2 = genesis
-        .anvil(&genesis_path)
+        .anvil(&layout.genesis())
         .no_mining()
         .spawn()
         .wrap_err("starting the L2 anvil")?;
     println!("L2   {} (chain {L2_CHAIN_ID})", l2.url());
 
     let _proxy;
-    let endpoint = match args.lying_l2_at {
+    let operator_l2 = match args.lying_l2_at {
         Some(number) => {
             let proxy = RpcProxy::spawn(
                 l2.url(),
@@ -118,7 +146,7 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
             .await
             .wrap_err("starting the lying L2 proxy")?;
             println!(
-                "     FAULT: the operator reads the L2 through {}, which lies about block \
+                "     FAULT: the operators read the L2 through {}, which lies about block \
                  {number}'s state root",
                 proxy.url()
             );
@@ -128,34 +156,56 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
         }
         None => l2.url(),
     };
-    // The operator computes the genesis root itself (anvil reports the empty root for block 0),
-    // and the rollup is registered with it.
-    let rollup = RollupSpec {
-        id: ROLLUP_ID,
-        rpc: endpoint.to_string(),
-        genesis: genesis_path.clone(),
-        hardfork: EthereumHardfork::Prague,
-        // The devnet's L2 is anvil, so the operator follows anvil's rules.
-        rules: RuleSet::Anvil,
-        sign_at: SignAt::Latest,
+    let (rollup_id, root_source) =
+        register_rollup(&deployer, &deployment, &layout, l2.endpoint()).await?;
+
+    let aggregators = start_aggregators(&layout, &l1).await?;
+    let aggregator_urls: Vec<String> = aggregators.iter().map(|a| a.grpc_url()).collect();
+    let mut nodes = Vec::new();
+    for (i, operator) in operators.iter().enumerate() {
+        nodes.push(
+            start_operator(
+                &layout,
+                i + 1,
+                operator,
+                &l1,
+                operator_l2.as_str(),
+                rollup_id,
+                &aggregator_urls,
+            )
+            .await?,
+        );
+    }
+    let http = reqwest::Client::new();
+    for node in &mut nodes {
+        wait_for_http(&http, node.http, &mut node.service).await?;
+    }
+    println!(
+        "     {} operator nodes and {} aggregators running (logs beside their configs)",
+        nodes.len(),
+        aggregators.len()
+    );
+
+    let manifest = Manifest {
+        l1: L1Entry {
+            rpc: l1.endpoint(),
+            chain_id: deployment.chain_id,
+            contracts: Contracts::from(&deployment),
+        },
+        rollups: vec![RollupEntry {
+            id: rollup_id,
+            chain_id: L2_CHAIN_ID,
+            rpc: l2.endpoint(),
+            root_source,
+        }],
+        aggregators: aggregators.iter().map(Aggregator::entry).collect(),
+        operators: nodes.iter().map(Node::entry).collect(),
     };
-    let genesis_block = compute_genesis(&operator_dir, &rollup).await?;
-    register_rollup(
-        &deployer,
-        &deployment,
-        genesis_block.hash,
-        genesis_block.state_root,
-    )
-    .await?;
-    let node = OperatorNode::build(NodeSpec {
-        datadir: operator_dir.clone(),
-        http_addr: Some(args.metrics_addr),
-        rollups: vec![rollup],
-        signing: None,
-        until: args.blocks,
-        poll_interval: Duration::from_millis(200),
-    })
-    .await?;
+    let manifest_path = layout.write_manifest(&manifest)?;
+    println!(
+        "     everything is described in {}",
+        manifest_path.display()
+    );
 
     let config = WorkloadConfig::new(genesis.keys.clone()).txs_per_block(args.txs_per_block);
     let workload = Workload::new(args.seed, config).spawn(
@@ -163,38 +213,34 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
         Duration::from_secs(args.l2_block_time),
     );
     println!(
-        "     mixed workload: {} txs every {} s",
+        "     mixed workload: {} txs every {} s; Ctrl-C stops the devnet",
         args.txs_per_block, args.l2_block_time
     );
-    println!(
-        "operator re-executing every L2 block (state in {}); Ctrl-C stops the devnet",
-        operator_dir.display()
-    );
-    let started = std::time::Instant::now();
-    let outcome = node.run(crate::operator::shutdown_signal()).await;
-    let workload = workload.stop().await;
-    match outcome? {
-        NodeOutcome::Stopped => {
-            // On Ctrl-C the terminal stops the anvils too, so the workload's last block may have
-            // failed; that is the stop, not an error.
-            println!("stopped after {:.0} s", started.elapsed().as_secs_f64());
-            Ok(())
-        }
-        NodeOutcome::Reached => {
-            println!(
-                "operator verified every L2 block up to {} in {:.1} s",
-                args.blocks.unwrap_or(0),
-                started.elapsed().as_secs_f64()
-            );
-            workload.map(drop).wrap_err("the L2 workload failed")
-        }
-        NodeOutcome::Fault(faults) => Err(eyre!(
-            "ALERT: {}. The operator stopped at block {} and kept the evidence in {}",
-            faults[0],
-            faults[0].block_number() - 1,
-            operator_dir.display()
-        )),
-    }
+
+    let double_sign = args.double_sign.map(|k| DoubleSign {
+        key: operators[usize::from(k) - 1].key.clone(),
+        height: args.double_sign_at,
+        rollup_id,
+        domain: Domain::new(deployment.chain_id, deployment.surety.certificate_verifier),
+    });
+    let session = Session {
+        l1: RootProvider::new_http(l1.url()).erased(),
+        l2: RootProvider::new_http(l2.url()).erased(),
+        http,
+        deployment: &deployment,
+        aggregators,
+        nodes,
+        aggregator_urls,
+        double_sign,
+        kill_every: args.kill_aggregator_every.map(Duration::from_secs),
+        until: args.blocks,
+    };
+    let started = Instant::now();
+    let result = session.watch(started).await;
+    // On Ctrl-C the terminal stops the anvils too, so the workload's last block may have
+    // failed; that is the stop, not an error.
+    drop(workload.stop().await);
+    result
 }
 
 /// A provider signing with anvil's dev account `index`.
@@ -204,10 +250,10 @@ fn account(l1: &AnvilInstance, index: usize) -> impl Provider + WalletProvider +
         .connect_http(l1.url())
 }
 
-/// Deploys everything through `deployer` and writes `l1.json` into `datadir`.
+/// Deploys everything through `deployer` and writes `l1.json`.
 async fn deploy(
     deployer: &(impl Provider + WalletProvider),
-    datadir: &Path,
+    layout: &Layout,
 ) -> eyre::Result<Deployment> {
     // EigenLayer v1.3 cannot slash before block `min_withdrawal_delay + 1` (docs/contracts.md).
     let past_withdrawal_delay = U256::from(CoreParams::DEVNET.min_withdrawal_delay) + U256::from(1);
@@ -218,7 +264,7 @@ async fn deploy(
     let deployment = deploy_all(deployer, CoreParams::DEVNET, &SuretyParams::devnet())
         .await
         .wrap_err("deploying EigenLayer and Surety on the L1")?;
-    let addresses = datadir.join("l1.json");
+    let addresses = layout.deployment();
     std::fs::write(
         &addresses,
         serde_json::to_string_pretty(&deployment)? + "\n",
@@ -233,13 +279,21 @@ async fn deploy(
     Ok(deployment)
 }
 
+/// A devnet operator: its L1 account and BLS key.
+struct Operator {
+    account: usize,
+    address: Address,
+    key: SecretKey,
+    stake: U256,
+}
+
 /// Onboards `count` operators from anvil's dev accounts 1..=count with stakes 10, 20, … ETH.
 async fn onboard_operators(
     l1: &AnvilInstance,
     keeper: &impl Provider,
     deployment: &Deployment,
     count: u8,
-) -> eyre::Result<()> {
+) -> eyre::Result<Vec<Operator>> {
     let mut operators = Vec::new();
     for i in 1..=count {
         let provider = account(l1, usize::from(i));
@@ -250,45 +304,405 @@ async fn onboard_operators(
             .onboard_operator(&provider, &key, stake, ALLOCATION_DELAY)
             .await
             .wrap_err_with(|| format!("onboarding operator {i}"))?;
-        operators.push(provider.default_signer_address());
+        operators.push(Operator {
+            account: usize::from(i),
+            address: provider.default_signer_address(),
+            key,
+            stake,
+        });
     }
     keeper
         .raw_request::<_, ()>("anvil_mine".into(), (U256::from(ALLOCATION_DELAY),))
         .await?;
     let registry = OperatorRegistry::new(deployment.surety.operator_registry, keeper);
-    send("refresh operator stakes", registry.update(operators)).await?;
+    send(
+        "refresh operator stakes",
+        registry.update(operators.iter().map(|o| o.address).collect()),
+    )
+    .await?;
     let total = registry.totalStake().call().await?;
     println!(
         "     {count} operators registered with EigenLayer and Surety, {} ETH slashable in total",
         total / U256::from(ETHER)
     );
-    Ok(())
+    Ok(operators)
 }
 
-/// Registers the L2 as a Surety rollup whose canonical roots the deployer posts, then lets the L1
-/// mine one block per second.
+/// Registers the L2 as a Surety rollup whose canonical roots the deployer posts, with the genesis
+/// an operator computes from the genesis file (anvil reports the empty root for block 0), then
+/// lets the L1 mine one block per second. Returns the rollup id and its root source.
 async fn register_rollup(
     owner: &(impl Provider + WalletProvider),
     deployment: &Deployment,
-    genesis_hash: B256,
-    genesis_root: B256,
-) -> eyre::Result<()> {
+    layout: &Layout,
+    l2_rpc: String,
+) -> eyre::Result<(u64, Address)> {
+    let scratch = layout.root().join("genesis-check");
+    let spec = RollupSpec {
+        id: 0,
+        rpc: l2_rpc,
+        genesis: layout.genesis(),
+        hardfork: EthereumHardfork::Prague,
+        rules: RuleSet::Anvil,
+        sign_at: SignAt::Latest,
+    };
+    let genesis = compute_genesis(&scratch, &spec).await?;
+    std::fs::remove_dir_all(&scratch)
+        .wrap_err_with(|| format!("removing {}", scratch.display()))?;
     let rollup_id = deployment
         .register_rollup(
             owner,
             L2_CHAIN_ID,
-            genesis_hash,
-            genesis_root,
+            genesis.hash,
+            genesis.state_root,
             THRESHOLD_BPS,
         )
         .await?;
+    let root_source = CertificateVerifier::new(deployment.surety.certificate_verifier, owner)
+        .rootSource(rollup_id)
+        .call()
+        .await?;
     println!(
         "     registered as Surety rollup {rollup_id} (threshold {THRESHOLD_BPS} bps, genesis root \
-         {genesis_root})"
+         {}, canonical roots posted to {root_source})",
+        genesis.state_root
     );
+    // Aggregators read L1 one block behind its head: leave the registration behind, then tick.
+    owner
+        .raw_request::<_, ()>("anvil_mine".into(), (U256::from(1),))
+        .await?;
     owner
         .raw_request::<_, ()>("evm_setIntervalMining".into(), (1,))
         .await
         .wrap_err("switching the L1 to 1 s blocks")?;
-    Ok(())
+    Ok((rollup_id, root_source))
+}
+
+/// A free loopback port. Another process could take it before the child binds it; on a devnet
+/// machine that is rare, and the child then fails with a clear "address in use".
+fn free_port() -> eyre::Result<SocketAddr> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?)
+}
+
+struct Aggregator {
+    grpc: SocketAddr,
+    http: SocketAddr,
+    submitter: Address,
+    config: std::path::PathBuf,
+    service: Service,
+}
+
+impl Aggregator {
+    fn grpc_url(&self) -> String {
+        format!("http://{}", self.grpc)
+    }
+
+    fn entry(&self) -> ProcessEntry {
+        ProcessEntry {
+            grpc: self.grpc_url(),
+            http: format!("http://{}", self.http),
+            submitter: self.submitter,
+            pid: self.service.pid(),
+            config: self.config.clone(),
+            log: self.service.log().to_owned(),
+        }
+    }
+}
+
+async fn start_aggregators(layout: &Layout, l1: &AnvilInstance) -> eyre::Result<Vec<Aggregator>> {
+    let http = reqwest::Client::new();
+    let mut aggregators = Vec::new();
+    for (i, account) in SUBMITTER_ACCOUNTS.into_iter().enumerate() {
+        let index = i + 1;
+        let signer = &l1.keys()[account];
+        let (grpc, http_addr) = (free_port()?, free_port()?);
+        let config = layout.write_aggregator(
+            index,
+            &AggregatorFiles {
+                submitter_key: &signer.to_bytes()[..],
+                grpc,
+                http: http_addr,
+                l1_rpc: &l1.endpoint(),
+            },
+        )?;
+        let log = layout.aggregator_dir(index).join("aggregator.log");
+        let config_arg = config.display().to_string();
+        let mut service = Service::start(
+            format!("aggregator {index}"),
+            &["aggregator", "run", "--config", &config_arg],
+            &log,
+        )?;
+        wait_for_http(&http, http_addr, &mut service).await?;
+        println!("     aggregator {index}: gRPC {grpc}, status http://{http_addr}/status");
+        aggregators.push(Aggregator {
+            grpc,
+            http: http_addr,
+            submitter: signer.address(),
+            config,
+            service,
+        });
+    }
+    Ok(aggregators)
+}
+
+struct Node {
+    address: Address,
+    public_key: String,
+    stake: U256,
+    http: SocketAddr,
+    config: std::path::PathBuf,
+    service: Service,
+}
+
+impl Node {
+    fn entry(&self) -> OperatorEntry {
+        let service = &self.service;
+        OperatorEntry {
+            address: self.address,
+            public_key: self.public_key.clone(),
+            stake_wei: self.stake.to_string(),
+            http: format!("http://{}", self.http),
+            pid: service.pid(),
+            config: self.config.clone(),
+            log: service.log().to_owned(),
+        }
+    }
+}
+
+async fn start_operator(
+    layout: &Layout,
+    index: usize,
+    operator: &Operator,
+    l1: &AnvilInstance,
+    l2_rpc: &str,
+    rollup_id: u64,
+    aggregators: &[String],
+) -> eyre::Result<Node> {
+    let http = free_port()?;
+    let config = layout.write_operator(
+        index,
+        &OperatorFiles {
+            bls_key: &operator.key,
+            ecdsa_key: &l1.keys()[operator.account].to_bytes()[..],
+            http,
+            l1_rpc: &l1.endpoint(),
+            l2_rpc,
+            rollup_id,
+            aggregators,
+        },
+    )?;
+    let log = layout.operator_dir(index).join("node.log");
+    let config_arg = config.display().to_string();
+    let service = Service::start(
+        format!("operator {index}"),
+        &["operator", "run", "--config", &config_arg],
+        &log,
+    )?;
+    Ok(Node {
+        address: operator.address,
+        public_key: operator.key.public_key().to_string(),
+        stake: operator.stake,
+        http,
+        config,
+        service,
+    })
+}
+
+/// Waits until `addr` answers `GET /status`, or fails with the process's last words if it exits.
+async fn wait_for_http(
+    http: &reqwest::Client,
+    addr: SocketAddr,
+    service: &mut Service,
+) -> eyre::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if http
+            .get(format!("http://{addr}/status"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return Ok(());
+        }
+        if !service.is_running() {
+            return Err(eyre!(
+                "{} exited during start-up: {} (log: {})",
+                service.name(),
+                service.last_words(),
+                service.log().display()
+            ));
+        }
+        if Instant::now() > deadline {
+            return Err(eyre!(
+                "{} did not serve http://{addr}/status within 120 s (log: {})",
+                service.name(),
+                service.log().display()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The running devnet, watched until it should stop.
+struct Session<'a> {
+    l1: DynProvider,
+    l2: DynProvider,
+    http: reqwest::Client,
+    deployment: &'a Deployment,
+    aggregators: Vec<Aggregator>,
+    nodes: Vec<Node>,
+    aggregator_urls: Vec<String>,
+    double_sign: Option<DoubleSign>,
+    kill_every: Option<Duration>,
+    until: Option<u64>,
+}
+
+impl Session<'_> {
+    async fn watch(mut self, started: Instant) -> eyre::Result<()> {
+        let from = self.l1.get_block_number().await?;
+        let mut watch = L1Watch::new(self.l1.clone(), self.deployment, from);
+        let mut timeline = Timeline::default();
+        let mut kills = 0u64;
+        let mut next_kill = self
+            .kill_every
+            .map(|p| Instant::now() + faults::next_kill_in(p));
+        let mut last_output = Instant::now();
+        let mut ticker = tokio::time::interval(TICK);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let stop = crate::operator::shutdown_signal();
+        tokio::pin!(stop);
+
+        let outcome = loop {
+            tokio::select! {
+                () = &mut stop => break Ok(()),
+                _ = ticker.tick() => {}
+            }
+            let now = Instant::now();
+            match self.l2.get_block_number().await {
+                Ok(head) => timeline.l2_head(head, now),
+                Err(error) => tracing::debug!(%error, "reading the L2 head"),
+            }
+            for aggregator in &self.aggregators {
+                if let Some(height) = quorum_height(&self.http, aggregator.http).await {
+                    timeline.quorum(height, now);
+                }
+            }
+            match watch.poll(&mut timeline).await {
+                Ok(lines) => {
+                    for line in lines {
+                        println!("{line}");
+                        last_output = Instant::now();
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "reading L1 logs"),
+            }
+
+            if let Some(fault) = &self.double_sign
+                && timeline.heads().0 >= fault.height
+            {
+                match fault.inject(&self.l2, &self.aggregator_urls).await {
+                    Ok(answers) => println!(
+                        "FAULT        operator key {} signs a second block at L2 #{}: {answers}",
+                        fault.key.public_key(),
+                        fault.height
+                    ),
+                    Err(error) => println!("FAULT        double signing not injected: {error:#}"),
+                }
+                self.double_sign = None;
+            }
+            if let (Some(period), Some(at)) = (self.kill_every, next_kill)
+                && now >= at
+            {
+                let chaos = &mut self.aggregators[1].service;
+                chaos.kill().await?;
+                kills += 1;
+                chaos.restart()?;
+                println!("CHAOS        SIGKILL aggregator 2 (#{kills}) and restart it");
+                next_kill = Some(now + faults::next_kill_in(period));
+            }
+
+            for node in &mut self.nodes {
+                if let Some(status) = node.service.newly_exited() {
+                    println!(
+                        "ALERT        {} ({}) exited ({status}): {}",
+                        node.service.name(),
+                        node.address,
+                        node.service.last_words()
+                    );
+                }
+            }
+            for aggregator in &mut self.aggregators {
+                if let Some(status) = aggregator.service.newly_exited() {
+                    println!(
+                        "ALERT        {} exited ({status}): {}",
+                        aggregator.service.name(),
+                        aggregator.service.last_words()
+                    );
+                }
+            }
+
+            let (l2_head, quorum_head, certified) = timeline.heads();
+            if self.until.is_some_and(|n| certified >= n) {
+                break Ok(());
+            }
+            if self.running_operators() == 0 {
+                break Err(eyre!(
+                    "every operator node has stopped (certified head {certified}); their logs are \
+                     under {}",
+                    self.nodes
+                        .first()
+                        .and_then(|n| n.config.parent()?.parent().map(Path::to_owned))
+                        .unwrap_or_default()
+                        .display()
+                ));
+            }
+            if last_output.elapsed() >= PROGRESS_EVERY {
+                println!(
+                    "progress     L2 #{l2_head}, quorum #{quorum_head}, certified #{certified}, {} of {} operator nodes running",
+                    self.running_operators(),
+                    self.nodes.len()
+                );
+                last_output = Instant::now();
+            }
+        };
+
+        let submitters: Vec<Address> = self.aggregators.iter().map(|a| a.submitter).collect();
+        for node in &mut self.nodes {
+            node.service.stop().await;
+        }
+        for aggregator in &mut self.aggregators {
+            aggregator.service.stop().await;
+        }
+        println!("{}", timeline.summary(started.elapsed(), &submitters));
+        if kills > 0 {
+            println!("  aggregator 2 was SIGKILLed and restarted {kills} times");
+        }
+        outcome
+    }
+
+    fn running_operators(&mut self) -> usize {
+        self.nodes
+            .iter_mut()
+            .map(|n| n.service.is_running())
+            .filter(|running| *running)
+            .count()
+    }
+}
+
+/// The newest height an aggregator has quorum on, from its `/status`.
+async fn quorum_height(http: &reqwest::Client, addr: SocketAddr) -> Option<u64> {
+    let status: serde_json::Value = http
+        .get(format!("http://{addr}/status"))
+        .timeout(Duration::from_millis(500))
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()?;
+    status["rollups"]
+        .as_array()?
+        .iter()
+        .filter_map(|r| r["quorum_height"].as_u64())
+        .max()
 }

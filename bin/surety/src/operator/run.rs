@@ -67,7 +67,7 @@ async fn run_node(args: Args) -> eyre::Result<()> {
             delivery: config.delivery.clone(),
         }),
         until: args.until,
-        poll_interval: std::time::Duration::from_millis(250),
+        poll_interval: std::time::Duration::from_millis(config.poll_interval_ms),
     };
     let node = OperatorNode::build(spec).await?;
     match node.run(super::shutdown_signal()).await? {
