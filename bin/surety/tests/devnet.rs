@@ -3,270 +3,22 @@
 //! under the mixed workload, two `surety aggregator run` and four `surety operator run`
 //! processes talking real gRPC, and certificates landing on L1. Each test checks what it claims
 //! on L1 itself, while the devnet runs.
-//!
-//! The devnets run one at a time: each is a dozen processes, and the machine has two cores.
 
-use std::{
-    io::{BufRead, BufReader},
-    path::PathBuf,
-    process::{Child, Command, ExitStatus, Stdio},
-    sync::{Arc, Mutex, MutexGuard},
-    time::{Duration, Instant},
-};
+mod common;
+
+use std::time::{Duration, Instant};
 
 use alloy::{
     primitives::{Address, B256, U256},
-    providers::{DynProvider, Provider, RootProvider},
+    providers::Provider,
 };
-use nix::{sys::signal::Signal, unistd::Pid};
+use common::{Devnet, SERIAL, certificates, reqwest_get};
 use serde_json::Value;
-use surety_contracts::{Deployment, bindings::CertificateVerifier};
-
-/// One devnet at a time (see the module docs).
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// A `surety devnet` process, its stdout collected line by line.
-struct Devnet {
-    child: Child,
-    dir: tempfile::TempDir,
-    lines: Arc<Mutex<Vec<String>>>,
-    manifest: Value,
-    /// Operator nodes this test restarted itself, stopped on drop.
-    restarted: Vec<Child>,
-}
-
-impl Devnet {
-    /// Starts a devnet with 1 s L2 blocks and waits for its `devnet.json`.
-    fn start(extra: &[&str]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_surety"))
-            .args([
-                "--log",
-                "warn",
-                "devnet",
-                "--l2-block-time",
-                "1",
-                "--txs-per-block",
-                "10",
-            ])
-            .arg("--datadir")
-            .arg(dir.path())
-            .args(extra)
-            .env("RUST_BACKTRACE", "0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run surety devnet");
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        collect(child.stdout.take().unwrap(), lines.clone());
-        collect(child.stderr.take().unwrap(), lines.clone());
-        let manifest_path = dir.path().join("devnet.json");
-        let deadline = Instant::now() + Duration::from_secs(240);
-        while !manifest_path.exists() {
-            if let Some(status) = child.try_wait().unwrap() {
-                panic!("the devnet exited during start-up ({status})");
-            }
-            assert!(Instant::now() < deadline, "no devnet.json after 240 s");
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        let manifest = serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
-        Self {
-            child,
-            dir,
-            lines,
-            manifest,
-            restarted: Vec::new(),
-        }
-    }
-
-    fn l1(&self) -> DynProvider {
-        RootProvider::new_http(
-            self.manifest["l1"]["rpc"]
-                .as_str()
-                .unwrap()
-                .parse()
-                .unwrap(),
-        )
-        .erased()
-    }
-
-    fn l2(&self) -> DynProvider {
-        RootProvider::new_http(
-            self.manifest["rollups"][0]["rpc"]
-                .as_str()
-                .unwrap()
-                .parse()
-                .unwrap(),
-        )
-        .erased()
-    }
-
-    fn deployment(&self) -> Deployment {
-        serde_json::from_slice(&std::fs::read(self.dir.path().join("l1.json")).unwrap()).unwrap()
-    }
-
-    fn verifier(&self) -> Address {
-        self.manifest["l1"]["contracts"]["verifier"]
-            .as_str()
-            .unwrap()
-            .parse()
-            .unwrap()
-    }
-
-    fn operator(&self, index: usize) -> &Value {
-        &self.manifest["operators"][index - 1]
-    }
-
-    async fn certified_head(&self) -> u64 {
-        CertificateVerifier::new(self.verifier(), self.l1())
-            .latestCertifiedBlock(1)
-            .call()
-            .await
-            .unwrap()
-    }
-
-    /// Waits until the certified head reaches `height`.
-    async fn wait_certified(&self, height: u64, within: Duration) {
-        let deadline = Instant::now() + within;
-        loop {
-            let head = self.certified_head().await;
-            if head >= height {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "certified head {head}, not {height}, after {within:?}\n{}",
-                self.output()
-            );
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-    }
-
-    /// Waits for a stdout line containing `needle`.
-    async fn wait_line(&self, needle: &str, within: Duration) -> String {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(line) = self
-                .lines
-                .lock()
-                .unwrap()
-                .iter()
-                .find(|l| l.contains(needle))
-            {
-                return line.clone();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no line with {needle:?} after {within:?}\n{}",
-                self.output()
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-
-    fn output(&self) -> String {
-        self.lines.lock().unwrap().join("\n")
-    }
-
-    /// Stops operator `index`'s node (SIGKILL: it gets no chance to clean up).
-    fn kill_operator(&self, index: usize) {
-        let pid = self.operator(index)["pid"].as_i64().unwrap();
-        nix::sys::signal::kill(Pid::from_raw(pid as i32), Signal::SIGKILL).unwrap();
-    }
-
-    /// Runs operator `index`'s node again from its config, as its owner would.
-    fn restart_operator(&mut self, index: usize) {
-        let config = PathBuf::from(self.operator(index)["config"].as_str().unwrap());
-        let log = std::fs::OpenOptions::new()
-            .append(true)
-            .open(self.operator(index)["log"].as_str().unwrap())
-            .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_surety"))
-            .args(["operator", "run", "--config"])
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        self.restarted.push(child);
-    }
-
-    /// SIGTERM, as Ctrl-C would, then the exit status and everything printed.
-    fn stop(mut self) -> (ExitStatus, String) {
-        let status = terminate(&mut self.child);
-        // The reader thread ends with the pipe; give it a moment to take the last lines.
-        std::thread::sleep(Duration::from_millis(300));
-        (status, self.output())
-    }
-}
-
-/// Appends `stream`'s lines to `lines` (and echoes them, for a failing test's output).
-fn collect(stream: impl std::io::Read + Send + 'static, lines: Arc<Mutex<Vec<String>>>) {
-    std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines().map_while(Result::ok) {
-            println!("devnet | {line}");
-            lines.lock().unwrap().push(line);
-        }
-    });
-}
-
-fn terminate(child: &mut Child) -> ExitStatus {
-    let pid = Pid::from_raw(child.id() as i32);
-    let _ = nix::sys::signal::kill(pid, Signal::SIGTERM);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            return child.wait().unwrap();
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-impl Drop for Devnet {
-    fn drop(&mut self) {
-        for child in &mut self.restarted {
-            terminate(child);
-        }
-        terminate(&mut self.child);
-    }
-}
-
-/// The `CertificateSubmitted` logs on L1 so far: (height, signed stake, total stake).
-async fn certificates(devnet: &Devnet) -> Vec<(u64, U256, U256)> {
-    let filter = alloy::rpc::types::Filter::new()
-        .address(devnet.verifier())
-        .event_signature(<CertificateVerifier::CertificateSubmitted as alloy::sol_types::SolEvent>::SIGNATURE_HASH)
-        .from_block(0);
-    devnet
-        .l1()
-        .get_logs(&filter)
-        .await
-        .unwrap()
-        .iter()
-        .map(|log| {
-            let e = log
-                .log_decode::<CertificateVerifier::CertificateSubmitted>()
-                .unwrap()
-                .inner
-                .data;
-            (e.blockNumber, e.signedStake, e.totalStake)
-        })
-        .collect()
-}
+use surety_contracts::bindings::CertificateVerifier;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn certificates_land_and_is_final_matches_the_l2() {
-    let _serial = serial();
+    let _serial = SERIAL.lock().await;
     let devnet = Devnet::start(&[]);
     devnet.wait_certified(6, Duration::from_secs(120)).await;
 
@@ -307,7 +59,7 @@ async fn certificates_land_and_is_final_matches_the_l2() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn certificates_go_on_without_one_operator_and_stop_below_threshold() {
-    let _serial = serial();
+    let _serial = SERIAL.lock().await;
     let mut devnet = Devnet::start(&[]);
     devnet.wait_certified(2, Duration::from_secs(120)).await;
 
@@ -355,7 +107,7 @@ async fn certificates_go_on_without_one_operator_and_stop_below_threshold() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn certificates_go_on_through_twenty_aggregator_crashes() {
-    let _serial = serial();
+    let _serial = SERIAL.lock().await;
     let devnet = Devnet::start(&["--kill-aggregator-every", "1"]);
     devnet
         .wait_line("SIGKILL aggregator 2 (#1)", Duration::from_secs(60))
@@ -389,7 +141,7 @@ async fn certificates_go_on_through_twenty_aggregator_crashes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_double_signer_is_caught_and_slashed_on_l1() {
-    let _serial = serial();
+    let _serial = SERIAL.lock().await;
     let devnet = Devnet::start(&["--double-sign", "1", "--double-sign-at", "3"]);
     let culprit: Address = devnet.operator(1)["address"]
         .as_str()
@@ -450,7 +202,7 @@ async fn a_double_signer_is_caught_and_slashed_on_l1() {
 
 #[test]
 fn a_lying_l2_is_refused_by_every_operator() {
-    let _serial = serial();
+    let _serial = SERIAL.blocking_lock();
     let devnet = Devnet::start(&["--lying-l2-at", "4"]);
     let deadline = Instant::now() + Duration::from_secs(120);
     while devnet
@@ -495,13 +247,4 @@ fn a_lying_l2_is_refused_by_every_operator() {
         .and_then(|n| n.parse().ok())
         .expect("a certified head in the summary");
     assert!(certified <= 3, "{output}");
-}
-
-async fn reqwest_get(url: &str) -> Value {
-    alloy::transports::http::reqwest::get(url)
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }

@@ -83,7 +83,7 @@ async fn deliver(url: &str, attestation: &Attestation) -> eyre::Result<String> {
         || "no result".to_owned(),
         |r| match v1::Status::try_from(r.status) {
             Ok(v1::Status::Rejected) => format!("rejected ({})", r.reason),
-            Ok(status) => format!("{}", status.as_str_name().to_lowercase()),
+            Ok(status) => status.as_str_name().to_lowercase(),
             Err(_) => format!("status {}", r.status),
         },
     ))
