@@ -260,3 +260,93 @@ async fn two_aggregators_race_and_both_keep_certifying() {
     a.stop().await;
     b.stop().await;
 }
+
+/// The pending certificate transactions in anvil's mempool: (nonce, max fee per gas).
+async fn pending(devnet: &Devnet) -> Vec<(u64, u128)> {
+    use alloy::providers::Provider;
+    let content: serde_json::Value = devnet
+        .l1
+        .raw_request("txpool_content".into(), ())
+        .await
+        .unwrap();
+    content["pending"]
+        .as_object()
+        .into_iter()
+        .flat_map(|senders| senders.values())
+        .flat_map(|by_nonce| by_nonce.as_object().unwrap().values())
+        .map(|tx| {
+            let hex = |field: &str| {
+                u128::from_str_radix(tx[field].as_str().unwrap().trim_start_matches("0x"), 16)
+                    .unwrap()
+            };
+            (u64::try_from(hex("nonce")).unwrap(), hex("maxFeePerGas"))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stuck_certificate_is_replaced_with_higher_fees_and_the_same_nonce() {
+    use alloy::providers::{Provider, ext::AnvilApi};
+
+    let devnet = Devnet::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = devnet.config(dir.path());
+    config.submit.replace_after_blocks = 2;
+    let aggregator = Aggregator::start(&config).await.unwrap();
+    let mut client = client(aggregator.grpc_addr()).await;
+
+    // The L1 stops mining on its own: the test decides when blocks come.
+    devnet.l1.anvil_set_interval_mining(0).await.unwrap();
+    devnet.l1.anvil_set_auto_mine(false).await.unwrap();
+    let chain = devnet.chain(2, "l2");
+    let batch = (0..4)
+        .flat_map(|op| chain.iter().map(move |s| (op, *s)))
+        .map(|(op, s)| devnet.attest(op, &s))
+        .collect();
+    assert!(accepted(&submit(&mut client, batch).await));
+
+    // A block makes the aggregator submit; its transaction then vanishes from the mempool (as a
+    // transaction underpriced for a fee spike may never be mined).
+    let first = loop {
+        devnet.l1.anvil_mine(Some(1), None).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if let Some(tx) = pending(&devnet).await.first() {
+            break *tx;
+        }
+    };
+    devnet
+        .l1
+        .raw_request::<_, serde_json::Value>("anvil_dropAllTransactions".into(), ())
+        .await
+        .unwrap();
+
+    // Blocks pass without it; the aggregator re-sends under the same nonce with raised fees.
+    let mut blocks = 0;
+    let replacement = loop {
+        devnet.l1.anvil_mine(Some(1), None).await.unwrap();
+        blocks += 1;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if let Some(tx) = pending(&devnet).await.first() {
+            break *tx;
+        }
+        assert!(blocks < 30, "not replaced after {blocks} blocks");
+    };
+    assert_eq!(replacement.0, first.0, "same nonce");
+    assert!(
+        replacement.1 >= first.1 + first.1 / 4,
+        "fees raised by 25%: {} → {}",
+        first.1,
+        replacement.1
+    );
+
+    devnet.l1.anvil_set_interval_mining(1).await.unwrap();
+    devnet.wait_final(&chain[1], 30).await;
+    assert!(
+        aggregator
+            .metrics()
+            .replacements
+            .load(std::sync::atomic::Ordering::Relaxed)
+            >= 1
+    );
+    aggregator.stop().await;
+}
