@@ -303,7 +303,9 @@ impl Aggregator {
                         let old = follow.view();
                         for (id, r) in &view.rollups {
                             if old.rollups.get(id).is_none_or(|o| o.head != r.head)
-                                && let Err(error) = follow.store.prune(*id, r.head)
+                                && let Err(error) = follow
+                                    .store
+                                    .prune(*id, r.head.saturating_sub(quorum::RETAINED_BELOW_HEAD))
                             {
                                 tracing::warn!(%error, "pruning certified attestations failed");
                             }

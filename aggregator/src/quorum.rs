@@ -44,7 +44,13 @@ pub struct Candidate {
     pub signed_stake: U256,
 }
 
-/// Accepted attestations above each rollup's certified head.
+/// Certified heights whose attestations are kept below each rollup's head. A certificate
+/// proven faulty moves the head back to its predecessor; the honest attestations at the heights
+/// it covered are then still here to certify the true chain from.
+pub const RETAINED_BELOW_HEAD: u64 = 64;
+
+/// Accepted attestations above each rollup's certified head, and the last
+/// [`RETAINED_BELOW_HEAD`] heights below it.
 #[derive(Debug, Default)]
 pub struct Pool {
     rollups: HashMap<u64, BTreeMap<u64, Height>>,
@@ -114,11 +120,12 @@ impl Pool {
         })
     }
 
-    /// Forgets heights at or below each rollup's certified head.
+    /// Forgets heights more than [`RETAINED_BELOW_HEAD`] below each rollup's certified head.
     pub fn prune(&mut self, view: &L1View) {
         for (id, heights) in &mut self.rollups {
             if let Some(rollup) = view.rollups.get(id) {
-                *heights = heights.split_off(&(rollup.head + 1));
+                *heights =
+                    heights.split_off(&(rollup.head.saturating_sub(RETAINED_BELOW_HEAD) + 1));
             }
         }
     }
@@ -298,10 +305,16 @@ mod tests {
             .update_stake(keys[3].public_key().key_hash(), false, U256::ZERO);
         let c = pool.candidate(1, &view).unwrap();
         assert_eq!(c.signers.len(), 3);
-        // Pruning at the head drops everything at or below it.
+        // Once certified, a height is no candidate; it is kept a while, so a head that falls
+        // back (its certificate proven faulty) can be certified again from what is held.
         view.rollups.get_mut(&1).unwrap().head = 1;
         pool.prune(&view);
         assert!(pool.candidate(1, &view).is_none());
+        view.rollups.get_mut(&1).unwrap().head = 0;
+        assert_eq!(pool.candidate(1, &view).unwrap().statement, main[0]);
+        // Far enough below the head it is forgotten.
+        view.rollups.get_mut(&1).unwrap().head = 1 + RETAINED_BELOW_HEAD;
+        pool.prune(&view);
         assert_eq!(
             pool.check(&main[0], &keys[0].public_key().key_hash()),
             Seen::New

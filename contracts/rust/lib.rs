@@ -7,11 +7,13 @@
 //! - [`deploy_surety`] wires Surety onto a core; [`deploy_all`] does both after checking that the
 //!   chain has the EIP-2537 precompiles, and [`Deployment::onboard_operator`] turns an account
 //!   into a Surety operator on the result.
-//! - [`signer_proof`] builds the `SignerProof` a certificate carries.
+//! - [`signer_proof`] builds the `SignerProof` a certificate carries; [`evidence`] brings a wrong
+//!   certificate to a slash (accuse, resolve, slash every signer).
 
 pub mod bindings;
 pub mod eigenlayer;
 mod error;
+pub mod evidence;
 mod l1;
 mod proof;
 mod surety;

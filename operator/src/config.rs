@@ -66,6 +66,9 @@ pub struct L1Config {
     pub deployment: Option<PathBuf>,
     pub certificate_verifier: Option<Address>,
     pub operator_registry: Option<Address>,
+    /// With explicit addresses: the `Slasher`, which the watchtower needs (read from
+    /// `deployment` otherwise).
+    pub slasher: Option<Address>,
 }
 
 /// The operator's keys. Secrets only ever come from files, never from the command line.

@@ -10,6 +10,8 @@
 //! - [`config`]: the node's TOML configuration, validated at load.
 //! - [`outbox`]: the durable queue of signed messages not yet delivered to every aggregator.
 //! - [`delivery`]: one gRPC sender per aggregator, draining the outbox.
+//! - [`watchtower`]: checks every certificate on L1 against the node's own re-execution and
+//!   brings a wrong one to a slash.
 //! - [`node`]: the [`OperatorNode`] that wires all of the above (and the protected signer).
 
 pub mod blocktest;
@@ -22,6 +24,7 @@ pub mod metrics;
 pub mod node;
 pub mod outbox;
 pub mod state;
+pub mod watchtower;
 
 pub use node::{
     Fault, GenesisMismatch, NodeError, NodeOutcome, NodeSpec, OperatorNode, RollupSpec,

@@ -48,6 +48,21 @@ impl Statement {
         keccak256(self.abi_encode_with(domain))
     }
 
+    /// `keccak256(abi.encode(rollupId, blockNumber, blockHash, stateRoot))`: the key L1 records a
+    /// certificate on this statement under (`CertificateVerifier.certificateId`). The parent hash
+    /// is left out, so one block and root have one certificate however it was linked.
+    pub fn certificate_id(&self) -> B256 {
+        keccak256(
+            (
+                self.rollup_id,
+                self.block_number,
+                self.block_hash,
+                self.state_root,
+            )
+                .abi_encode_params(),
+        )
+    }
+
     /// The exact bytes hashed into the signing root (eight 32-byte words).
     pub fn abi_encode_with(&self, domain: &Domain) -> Vec<u8> {
         (

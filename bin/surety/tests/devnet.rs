@@ -248,3 +248,74 @@ fn a_lying_l2_is_refused_by_every_operator() {
         .expect("a certified head in the summary");
     assert!(certified <= 3, "{output}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_certificate_ends_in_slashed_signers_and_a_paid_claim() {
+    use surety_contracts::bindings::CompensationPool;
+
+    let _serial = SERIAL.lock().await;
+    // Operators 3 and 4 (70 % of the stake) certify a wrong root at L2 #4.
+    let devnet = Devnet::start(&[
+        "--byzantine",
+        "2",
+        "--byzantine-at",
+        "4",
+        "--settle-after",
+        "5",
+    ]);
+    devnet.wait_line("TIMELINE", Duration::from_secs(180)).await;
+    let output = devnet.output();
+    for line in [
+        "FAULT        byzantine operators sign L2 #4",
+        "USER         relies on L2 #4 and buys cover 0",
+        "WATCHTOWER   ",
+        "POSTER       canonical root of L2 #4 settled",
+        "proven wrong",
+        "USER         claim on cover 0 paid",
+        "from the root settling to every signer slashed",
+    ] {
+        assert!(output.contains(line), "missing {line:?} in\n{output}");
+    }
+
+    let deployment = devnet.deployment();
+    let (l1, set) = (devnet.l1(), deployment.surety.operator_set());
+    let pool = CompensationPool::new(deployment.surety.compensation_pool, &l1);
+    for index in 1..=4 {
+        let operator = devnet.operator(index);
+        let address: Address = operator["address"].as_str().unwrap().parse().unwrap();
+        let stake: U256 = operator["stake_wei"].as_str().unwrap().parse().unwrap();
+        let allocated = deployment
+            .eigenlayer
+            .allocated_stake(&l1, set.clone(), address)
+            .await
+            .unwrap();
+        let collateral = pool.collateralOf(address).call().await.unwrap().amount;
+        if operator["byzantine"].as_bool().unwrap() {
+            assert!(
+                allocated.is_zero(),
+                "signer {index} keeps {allocated} allocated"
+            );
+            assert!(collateral.is_zero(), "signer {index} keeps its collateral");
+        } else {
+            assert_eq!(allocated, stake, "honest operator {index} was slashed");
+            assert!(
+                !collateral.is_zero(),
+                "honest operator {index} lost its collateral"
+            );
+        }
+    }
+    // The pool's rules: the fault's credit (two forfeited collaterals) covers the one cover in
+    // full, so the holder is paid its whole amount and nothing more is owed.
+    let cover = pool.getCover(U256::ZERO).call().await.unwrap();
+    assert_eq!(cover.paid, cover.amount);
+    assert_eq!(
+        pool.payoutOf(U256::ZERO).call().await.unwrap(),
+        U256::from(cover.amount)
+    );
+    assert_eq!(pool.totalOwed().call().await.unwrap(), U256::ZERO);
+
+    // The honest operators, now all of the stake, certify the true chain past the fault.
+    devnet.wait_certified(6, Duration::from_secs(60)).await;
+    let (status, output) = devnet.stop();
+    assert!(status.success(), "{output}");
+}

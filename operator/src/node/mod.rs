@@ -38,6 +38,7 @@ use crate::{
     metrics::{Metrics, Response, serve},
     outbox::{Message, Outbox, OutboxError},
     state::{StateError, StateStore, StoredHeader},
+    watchtower::{Dispute, Watchtower, WatchtowerMetrics, WatchtowerSpec},
 };
 
 /// The signer of a node: its verified chains are its state stores.
@@ -120,6 +121,9 @@ pub struct SigningSpec {
     pub secret_key: SecretKey,
     pub aggregators: Vec<String>,
     pub delivery: DeliveryConfig,
+    /// Checks every certificate on L1 against this node's re-execution and brings wrong ones to
+    /// a slash; `None` for a node without an L1 key.
+    pub watchtower: Option<WatchtowerSpec>,
 }
 
 /// Everything needed to build a node.
@@ -153,6 +157,7 @@ struct SigningRuntime {
     wake: Arc<Notify>,
     aggregators: Vec<(String, Arc<DeliveryMetrics>)>,
     delivery: DeliveryConfig,
+    watchtower: Option<Arc<WatchtowerMetrics>>,
 }
 
 /// How a node run ended.
@@ -194,6 +199,7 @@ pub struct OperatorNode {
     signing: Option<SigningRuntime>,
     until: Option<u64>,
     poll_interval: Duration,
+    watchtower: Option<Watchtower>,
 }
 
 impl OperatorNode {
@@ -235,6 +241,7 @@ impl OperatorNode {
                 sign_from,
             });
         }
+        let mut watchtower = None;
         let signing = match (spec.signing, l1) {
             (Some(signing), Some((_, domain))) => {
                 let db = SlashingDatabase::create_or_open(&database_path(&spec.datadir), &domain)?;
@@ -243,12 +250,20 @@ impl OperatorNode {
                     .map(|r| (r.spec.id, r.store.clone()))
                     .collect();
                 let public_key = signing.secret_key.public_key();
-                let signer = Arc::new(ProtectedSigner::new(db, signing.secret_key, chains));
+                let signer = Arc::new(ProtectedSigner::new(db, signing.secret_key, chains.clone()));
                 let outbox = Arc::new(Outbox::open(
                     &spec.datadir.join("outbox.redb"),
                     signing.aggregators.clone(),
                 )?);
                 info!(key = %public_key, chain = domain.l1_chain_id, verifier = %domain.verifier, aggregators = signing.aggregators.len(), "signing enabled");
+                if let Some(tower) = signing.watchtower {
+                    let metrics = Arc::new(WatchtowerMetrics::default());
+                    info!(from = %tower.wallet.address(), slasher = %tower.contracts.slasher, "watchtower enabled");
+                    watchtower = Some(
+                        Watchtower::new(tower, chains, metrics, spec.poll_interval)
+                            .map_err(NodeError::Config)?,
+                    );
+                }
                 Some(SigningRuntime {
                     domain,
                     public_key,
@@ -261,6 +276,7 @@ impl OperatorNode {
                         .map(|url| (url, Arc::default()))
                         .collect(),
                     delivery: signing.delivery,
+                    watchtower: watchtower.as_ref().map(Watchtower::metrics),
                 })
             }
             _ => None,
@@ -272,6 +288,7 @@ impl OperatorNode {
             signing,
             until: spec.until,
             poll_interval: spec.poll_interval,
+            watchtower,
         })
     }
 
@@ -329,6 +346,9 @@ impl OperatorNode {
                 };
                 tasks.spawn(async move { Err(loop_.run().await) });
             }
+        }
+        if let Some(watchtower) = self.watchtower {
+            tasks.spawn(async move { match watchtower.run().await {} });
         }
         if let Some(signing) = &signing {
             for (url, metrics) in &signing.aggregators {
@@ -539,6 +559,17 @@ pub struct NodeStatus {
     pub public_key: Option<String>,
     pub rollups: Vec<RollupStatus>,
     pub aggregators: Vec<AggregatorStatus>,
+    pub watchtower: Option<WatchtowerStatus>,
+}
+
+/// What the watchtower checked and the certificates it disputes.
+#[derive(Debug, Clone, Serialize)]
+pub struct WatchtowerStatus {
+    pub certificates_checked: u64,
+    pub accusations: u64,
+    pub operators_slashed: u64,
+    pub l1_errors: u64,
+    pub disputes: Vec<Dispute>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -601,6 +632,15 @@ fn status(rollups: &[RollupRuntime], signing: Option<&SigningRuntime>) -> NodeSt
                     .collect()
             })
             .unwrap_or_default(),
+        watchtower: signing
+            .and_then(|s| s.watchtower.as_ref())
+            .map(|w| WatchtowerStatus {
+                certificates_checked: w.certificates_checked.load(Relaxed),
+                accusations: w.accusations.load(Relaxed),
+                operators_slashed: w.operators_slashed.load(Relaxed),
+                l1_errors: w.l1_errors.load(Relaxed),
+                disputes: w.disputes(),
+            }),
     }
 }
 
@@ -615,6 +655,9 @@ fn render_metrics(rollups: &[RollupRuntime], signing: Option<&SigningRuntime>) -
         signing.signer.metrics().snapshot().render_into(&mut out);
         for (url, metrics) in &signing.aggregators {
             metrics.render(url, &mut out);
+        }
+        if let Some(watchtower) = &signing.watchtower {
+            watchtower.render_into(&mut out);
         }
     }
     out

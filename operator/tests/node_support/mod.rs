@@ -135,6 +135,7 @@ pub fn spec(
                 max_backoff_ms: Duration::from_millis(400),
                 ..DeliveryConfig::default()
             },
+            watchtower: None,
         }),
         until: None,
         poll_interval: Duration::from_millis(100),

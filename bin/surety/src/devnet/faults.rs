@@ -88,3 +88,85 @@ async fn deliver(url: &str, attestation: &Attestation) -> eyre::Result<String> {
         },
     ))
 }
+
+/// Byzantine operators: their nodes do not run; the devnet signs for them — the L2's true
+/// blocks below `at`, and at `at` the true block with a wrong state root. Together they hold at
+/// least the rollup's threshold, so the wrong root gets certified.
+pub(super) struct Byzantine {
+    pub(super) keys: Vec<SecretKey>,
+    pub(super) at: u64,
+    pub(super) rollup_id: u64,
+    pub(super) domain: Domain,
+    pub(super) signed_up_to: u64,
+}
+
+/// The root the byzantine operators certify.
+pub(super) const WRONG_ROOT: B256 = B256::repeat_byte(0xba);
+
+impl Byzantine {
+    /// Signs and delivers every L2 block up to `l2_head` (and `at`) not signed yet; returns the
+    /// wrong statement once it has been sent.
+    pub(super) async fn step(
+        &mut self,
+        l2: &DynProvider,
+        l2_head: u64,
+        aggregators: &[String],
+    ) -> eyre::Result<Option<Statement>> {
+        let mut wrong = None;
+        while self.signed_up_to < l2_head.min(self.at) {
+            let height = self.signed_up_to + 1;
+            let block = l2
+                .get_block_by_number(height.into())
+                .await?
+                .ok_or_else(|| eyre!("L2 block {height} is not there"))?;
+            let mut statement = Statement {
+                rollup_id: self.rollup_id,
+                block_number: height,
+                block_hash: block.header.hash,
+                parent_hash: block.header.parent_hash,
+                state_root: block.header.state_root,
+            };
+            if height == self.at {
+                statement.state_root = WRONG_ROOT;
+                wrong = Some(statement);
+            }
+            let attestations: Vec<v1::Attestation> = self
+                .keys
+                .iter()
+                .map(|key| {
+                    (&Attestation {
+                        statement,
+                        public_key: key.public_key(),
+                        signature: key.sign(&statement.signing_root(&self.domain).0),
+                    })
+                        .into()
+                })
+                .collect();
+            for url in aggregators {
+                // An aggregator that is down misses them, as it would a real operator's.
+                if let Err(error) = deliver_batch(url, attestations.clone()).await {
+                    tracing::debug!(%url, %error, "byzantine delivery failed");
+                }
+            }
+            self.signed_up_to = height;
+        }
+        Ok(wrong)
+    }
+}
+
+async fn deliver_batch(
+    url: &str,
+    attestations: Vec<v1::Attestation>,
+) -> eyre::Result<Vec<v1::AttestationResult>> {
+    let mut client = tokio::time::timeout(
+        Duration::from_secs(5),
+        AggregatorClient::connect(url.to_owned()),
+    )
+    .await
+    .wrap_err("connect timed out")??;
+    Ok(client
+        .submit_attestations(v1::AttestationBatch { attestations })
+        .await?
+        .into_inner()
+        .results)
+}

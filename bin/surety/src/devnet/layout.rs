@@ -272,4 +272,6 @@ pub(super) struct OperatorEntry {
     pub(super) pid: u32,
     pub(super) config: PathBuf,
     pub(super) log: PathBuf,
+    /// Run by the devnet's `--byzantine` fault instead of a node (no process, config or log).
+    pub(super) byzantine: bool,
 }

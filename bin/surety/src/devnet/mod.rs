@@ -9,6 +9,7 @@ mod layout;
 mod monitor;
 mod process;
 mod run;
+mod scenario;
 
 use clap::Subcommand;
 

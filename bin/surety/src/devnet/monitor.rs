@@ -38,6 +38,7 @@ pub(super) struct Certificate {
 pub(super) struct Timeline {
     l2_seen: BTreeMap<u64, Instant>,
     quorum_seen: BTreeMap<u64, Instant>,
+    final_seen: BTreeMap<u64, Instant>,
     l2_head: u64,
     quorum_head: u64,
     certified_head: u64,
@@ -77,7 +78,10 @@ impl Timeline {
             .get(&certificate.height)
             .map(|seen| now.saturating_duration_since(*seen));
         for n in previous + 1..=certificate.height {
-            if let Some(seen) = self.l2_seen.get(&n) {
+            // A height certified again after its certificate was proven wrong counts once.
+            if self.final_seen.insert(n, now).is_none()
+                && let Some(seen) = self.l2_seen.get(&n)
+            {
                 self.to_l1.push(now.saturating_duration_since(*seen));
             }
             // Quorum is implied by the certificate for heights no aggregator was seen reach.
@@ -250,6 +254,32 @@ impl L1Watch {
                         d.as_secs_f64()
                     )),
                     c.submitter
+                )))
+            }
+            Some(&Slasher::InvalidRootAccused::SIGNATURE_HASH) => {
+                let e = log.log_decode::<Slasher::InvalidRootAccused>()?.inner.data;
+                Ok(Some(format!(
+                    "WATCHTOWER   {} accuses certificate {} of a wrong root",
+                    e.accuser, e.certificateId
+                )))
+            }
+            Some(&Slasher::InvalidRootProven::SIGNATURE_HASH) => {
+                let e = log.log_decode::<Slasher::InvalidRootProven>()?.inner.data;
+                Ok(Some(format!(
+                    "EVIDENCE     certificate {} proven wrong: the canonical root is {}",
+                    e.certificateId, e.canonicalRoot
+                )))
+            }
+            Some(&CertificateVerifier::HeadReset::SIGNATURE_HASH) => {
+                let e = log
+                    .log_decode::<CertificateVerifier::HeadReset>()?
+                    .inner
+                    .data;
+                timeline.certified_head = e.blockNumber;
+                timeline.quorum_head = timeline.quorum_head.min(e.blockNumber);
+                Ok(Some(format!(
+                    "HEAD         rollup {} certified head falls back to L2 #{}",
+                    e.rollupId, e.blockNumber
                 )))
             }
             Some(&Slasher::DoubleSigningProven::SIGNATURE_HASH) => {

@@ -42,13 +42,14 @@ use surety_testkit::{
 };
 
 use super::{
-    faults::{self, DoubleSign},
+    faults::{self, Byzantine, DoubleSign},
     layout::{
         AggregatorFiles, Contracts, L1Entry, Layout, Manifest, OperatorEntry, OperatorFiles,
         ProcessEntry, RollupEntry,
     },
     monitor::{L1Watch, Timeline},
     process::Service,
+    scenario::InvalidRoot,
 };
 
 /// The devnet rollup's chain id.
@@ -60,6 +61,11 @@ const ALLOCATION_DELAY: u32 = 1;
 const ETHER: u128 = 1_000_000_000_000_000_000;
 /// The two aggregators submit from anvil's last two dev accounts; operators use 1..=7.
 const SUBMITTER_ACCOUNTS: [usize; 2] = [8, 9];
+/// The devnet pool's claim window: the time signers have to be slashed after a fault is
+/// proven, before claims are settled and paid.
+const CLAIM_WINDOW_SECS: u64 = 20;
+/// The user who buys cover in the `--byzantine` scenario (never an operator: at most 6 then).
+const USER_ACCOUNT: usize = 7;
 /// How often the devnet polls the chains and the aggregators.
 pub(super) const TICK: Duration = Duration::from_millis(50);
 /// How often it prints a progress line when nothing else happened.
@@ -98,6 +104,25 @@ pub(super) struct RunArgs {
     /// Height of the `--double-sign` fault.
     #[arg(long, value_name = "N", default_value_t = 3, requires = "double_sign", value_parser = clap::value_parser!(u64).range(1..))]
     double_sign_at: u64,
+    /// Fault: the K operators with the most stake turn byzantine (together they must hold the
+    /// rollup's threshold). Their nodes do not run; the devnet signs for them, and at the height
+    /// given by `--byzantine-at` they sign a wrong state root, which gets certified. A user buys
+    /// cover on it; the honest operators' watchtowers accuse it; the root poster settles the
+    /// true root `--settle-after` seconds later; the certificate is proven wrong, every signer is
+    /// slashed through EigenLayer and loses its collateral, and the user's claim is paid.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u8).range(1..=6))]
+    byzantine: Option<u8>,
+    /// Height of the `--byzantine` fault.
+    #[arg(long, value_name = "N", default_value_t = 4, requires = "byzantine", value_parser = clap::value_parser!(u64).range(1..))]
+    byzantine_at: u64,
+    /// Seconds after the wrong certificate lands before the root poster settles the true root.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 10,
+        requires = "byzantine"
+    )]
+    settle_after: u64,
     /// Chaos: SIGKILL aggregator 2 at random instants, on average every SECS seconds, and
     /// restart it at once from its datadir. Certificates keep landing through aggregator 1.
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
@@ -115,6 +140,9 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
             "--double-sign {k}: there are only {} operators",
             args.operators
         ));
+    }
+    if let Some(k) = args.byzantine {
+        check_byzantine(k, args.operators)?;
     }
     let layout = Layout::fresh(&args.datadir)?;
 
@@ -161,8 +189,10 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
 
     let aggregators = start_aggregators(&layout, &l1).await?;
     let aggregator_urls: Vec<String> = aggregators.iter().map(|a| a.grpc_url()).collect();
+    // The byzantine ones are those with the most stake: the last.
+    let honest = operators.len() - usize::from(args.byzantine.unwrap_or(0));
     let mut nodes = Vec::new();
-    for (i, operator) in operators.iter().enumerate() {
+    for (i, operator) in operators.iter().enumerate().take(honest) {
         nodes.push(
             start_operator(
                 &layout,
@@ -199,7 +229,20 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
             root_source,
         }],
         aggregators: aggregators.iter().map(Aggregator::entry).collect(),
-        operators: nodes.iter().map(Node::entry).collect(),
+        operators: nodes
+            .iter()
+            .map(Node::entry)
+            .chain(operators[honest..].iter().map(|o| OperatorEntry {
+                address: o.address,
+                public_key: o.key.public_key().to_string(),
+                stake_wei: o.stake.to_string(),
+                http: String::new(),
+                pid: 0,
+                config: std::path::PathBuf::new(),
+                log: std::path::PathBuf::new(),
+                byzantine: true,
+            }))
+            .collect(),
     };
     let manifest_path = layout.write_manifest(&manifest)?;
     println!(
@@ -223,7 +266,36 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
         rollup_id,
         domain: Domain::new(deployment.chain_id, deployment.surety.certificate_verifier),
     });
+    let byzantine = args.byzantine.map(|_| {
+        (
+            Byzantine {
+                keys: operators[honest..].iter().map(|o| o.key.clone()).collect(),
+                at: args.byzantine_at,
+                rollup_id,
+                domain: Domain::new(deployment.chain_id, deployment.surety.certificate_verifier),
+                signed_up_to: 0,
+            },
+            InvalidRoot::new(
+                deployment.clone(),
+                account(&l1, USER_ACCOUNT).erased(),
+                account(&l1, 0).erased(),
+                RootProvider::new_http(l2.url()).erased(),
+                operators[honest..].iter().map(|o| o.address).collect(),
+                Duration::from_secs(args.settle_after),
+            ),
+        )
+    });
+    if let Some((b, _)) = &byzantine {
+        println!(
+            "     FAULT: operators {}..={} are byzantine: the devnet signs for them, and a wrong \
+             root at L2 #{}",
+            honest + 1,
+            operators.len(),
+            b.at
+        );
+    }
     let session = Session {
+        byzantine,
         l1: RootProvider::new_http(l1.url()).erased(),
         l2: RootProvider::new_http(l2.url()).erased(),
         http,
@@ -261,7 +333,12 @@ async fn deploy(
         .raw_request::<_, ()>("anvil_mine".into(), (past_withdrawal_delay,))
         .await
         .wrap_err("mining past EigenLayer's withdrawal delay")?;
-    let deployment = deploy_all(deployer, CoreParams::DEVNET, &SuretyParams::devnet())
+    // A short claim window, so a fault's claims are payable within the devnet's minute.
+    let params = SuretyParams {
+        claim_window_secs: CLAIM_WINDOW_SECS,
+        ..SuretyParams::devnet()
+    };
+    let deployment = deploy_all(deployer, CoreParams::DEVNET, &params)
         .await
         .wrap_err("deploying EigenLayer and Surety on the L1")?;
     let addresses = layout.deployment();
@@ -465,6 +542,7 @@ impl Node {
             pid: service.pid(),
             config: self.config.clone(),
             log: service.log().to_owned(),
+            byzantine: false,
         }
     }
 }
@@ -545,6 +623,7 @@ async fn wait_for_http(
 
 /// The running devnet, watched until it should stop.
 struct Session<'a> {
+    byzantine: Option<(Byzantine, InvalidRoot)>,
     l1: DynProvider,
     l2: DynProvider,
     http: reqwest::Client,
@@ -609,6 +688,35 @@ impl Session<'_> {
                     Err(error) => println!("FAULT        double signing not injected: {error:#}"),
                 }
                 self.double_sign = None;
+            }
+            if let Some((signer, scenario)) = &mut self.byzantine {
+                match signer
+                    .step(&self.l2, timeline.heads().0, &self.aggregator_urls)
+                    .await
+                {
+                    Ok(Some(wrong)) => {
+                        println!(
+                            "FAULT        byzantine operators sign L2 #{} ({}) with the wrong root {}",
+                            wrong.block_number, wrong.block_hash, wrong.state_root
+                        );
+                        scenario.signed(wrong);
+                    }
+                    Ok(None) => {}
+                    Err(error) => tracing::warn!(%error, "byzantine signing"),
+                }
+                if !scenario.is_done() {
+                    match scenario.step().await {
+                        Ok(lines) => {
+                            for line in lines {
+                                println!("{line}");
+                                last_output = Instant::now();
+                            }
+                        }
+                        Err(error) => {
+                            tracing::warn!(error = format!("{error:#}"), "invalid-root scenario")
+                        }
+                    }
+                }
             }
             if let (Some(period), Some(at)) = (self.kill_every, next_kill)
                 && now >= at
@@ -705,4 +813,31 @@ async fn quorum_height(http: &reqwest::Client, addr: SocketAddr) -> Option<u64> 
         .iter()
         .filter_map(|r| r["quorum_height"].as_u64())
         .max()
+}
+
+/// Refuses a `--byzantine K` that could not certify a wrong root, or would leave no honest
+/// watchtower.
+fn check_byzantine(k: u8, operators: u8) -> eyre::Result<()> {
+    if k >= operators {
+        return Err(eyre!(
+            "--byzantine {k}: at least one of the {operators} operators must stay honest"
+        ));
+    }
+    if usize::from(operators) >= USER_ACCOUNT {
+        return Err(eyre!(
+            "--byzantine needs at most {} operators (anvil account {USER_ACCOUNT} is the user)",
+            USER_ACCOUNT - 1
+        ));
+    }
+    // Stakes are 10, 20, …; the byzantine ones are the K largest.
+    let stake = |range: std::ops::RangeInclusive<u8>| range.map(u64::from).sum::<u64>();
+    let byzantine = stake(operators - k + 1..=operators);
+    let total = stake(1..=operators);
+    if byzantine * 10_000 < total * u64::from(THRESHOLD_BPS) {
+        return Err(eyre!(
+            "--byzantine {k}: the {k} largest of {operators} operators hold {byzantine} of {total} \
+             stake units, below the {THRESHOLD_BPS} bps threshold; they could not certify anything"
+        ));
+    }
+    Ok(())
 }

@@ -4,9 +4,12 @@
 
 use std::path::PathBuf;
 
+use alloy::{primitives::Address, signers::local::PrivateKeySigner};
 use eyre::{WrapErr, eyre};
 use surety_operator::{
-    NodeOutcome, NodeSpec, OperatorNode, RollupSpec, SigningSpec, config::OperatorConfig,
+    NodeOutcome, NodeSpec, OperatorNode, RollupSpec, SigningSpec,
+    config::OperatorConfig,
+    watchtower::{WatchContracts, WatchtowerSpec},
 };
 use surety_primitives::{Keystore, SecretKey};
 
@@ -33,16 +36,24 @@ pub(crate) fn run(args: Args) -> eyre::Result<()> {
 async fn run_node(args: Args) -> eyre::Result<()> {
     let config = OperatorConfig::load(&args.config)?;
     let secret_key = unlock(&config)?;
-    let verifier = match (&config.l1.deployment, config.l1.certificate_verifier) {
-        (_, Some(verifier)) => verifier,
-        (Some(path), None) => {
-            let json = std::fs::read_to_string(path)
-                .wrap_err_with(|| format!("reading the deployment file {}", path.display()))?;
-            let deployment: surety_contracts::Deployment = serde_json::from_str(&json)
-                .wrap_err_with(|| format!("parsing the deployment file {}", path.display()))?;
-            deployment.surety.certificate_verifier
+    let contracts = contracts(&config)?;
+    let watchtower = match (&config.keys.ecdsa_key_file, contracts.slasher) {
+        (Some(path), Some(slasher)) => Some(WatchtowerSpec {
+            l1_rpc: config.l1.rpc.clone(),
+            contracts: WatchContracts {
+                verifier: contracts.verifier,
+                registry: contracts.registry,
+                slasher,
+            },
+            wallet: read_ecdsa_key(path)?,
+        }),
+        _ => {
+            tracing::warn!(
+                "watchtower off: it needs keys.ecdsa_key_file and the Slasher's address \
+                 (l1.deployment or l1.slasher)"
+            );
+            None
         }
-        (None, None) => unreachable!("validated at load"),
     };
     let spec = NodeSpec {
         datadir: config.datadir.clone(),
@@ -61,10 +72,11 @@ async fn run_node(args: Args) -> eyre::Result<()> {
             .collect(),
         signing: Some(SigningSpec {
             l1_rpc: config.l1.rpc.clone(),
-            verifier,
+            verifier: contracts.verifier,
             secret_key,
             aggregators: config.aggregators.iter().map(|a| a.url.clone()).collect(),
             delivery: config.delivery.clone(),
+            watchtower,
         }),
         until: args.until,
         poll_interval: std::time::Duration::from_millis(config.poll_interval_ms),
@@ -98,4 +110,46 @@ fn unlock(config: &OperatorConfig) -> eyre::Result<SecretKey> {
     keystore
         .decrypt(&password)
         .wrap_err_with(|| format!("unlocking {}", keys.bls_keystore.display()))
+}
+
+/// The contract addresses the node needs, from the deployment file or the explicit keys.
+struct Contracts {
+    verifier: Address,
+    registry: Address,
+    slasher: Option<Address>,
+}
+
+fn contracts(config: &OperatorConfig) -> eyre::Result<Contracts> {
+    let l1 = &config.l1;
+    if let Some(path) = &l1.deployment {
+        let json = std::fs::read_to_string(path)
+            .wrap_err_with(|| format!("reading the deployment file {}", path.display()))?;
+        let deployment: surety_contracts::Deployment = serde_json::from_str(&json)
+            .wrap_err_with(|| format!("parsing the deployment file {}", path.display()))?;
+        let s = deployment.surety;
+        return Ok(Contracts {
+            verifier: s.certificate_verifier,
+            registry: s.operator_registry,
+            slasher: Some(s.slasher),
+        });
+    }
+    match (l1.certificate_verifier, l1.operator_registry) {
+        (Some(verifier), Some(registry)) => Ok(Contracts {
+            verifier,
+            registry,
+            slasher: l1.slasher,
+        }),
+        _ => Err(eyre!("l1: give `deployment` or the contract addresses")),
+    }
+}
+
+fn read_ecdsa_key(path: &std::path::Path) -> eyre::Result<PrivateKeySigner> {
+    let text = std::fs::read_to_string(path)
+        .wrap_err_with(|| format!("reading keys.ecdsa_key_file {}", path.display()))?;
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .parse()
+        .wrap_err_with(|| format!("{} does not hold a hex secp256k1 key", path.display()))
 }
