@@ -236,8 +236,8 @@ pub async fn deploy_posted_root_source<P: Provider>(
 
 /// Deploys the example bridge (`contracts/src/examples/ExampleBridge.sol`) for rollup `rollup_id`
 /// of the verifier `certificate_verifier`: it releases withdrawals only on certified blocks and
-/// stops while a circuit-breaker alert halts the rollup. Fund it with plain transfers to pay
-/// withdrawals.
+/// stops while a circuit-breaker alert halts the rollup. It pays withdrawals from the ETH its
+/// `deposit` calls locked (it has no `receive`).
 ///
 /// # Errors
 /// Fails if the creation transaction fails.
