@@ -7,8 +7,9 @@
 //! - [`deploy_surety`] wires Surety onto a core; [`deploy_all`] does both after checking that the
 //!   chain has the EIP-2537 precompiles, and [`Deployment::onboard_operator`] turns an account
 //!   into a Surety operator on the result.
-//! - [`signer_proof`] builds the `SignerProof` a certificate carries; [`evidence`] brings a wrong
-//!   certificate to a slash (accuse, resolve, slash every signer).
+//! - [`signer_proof`] builds the `SignerProof` a certificate or a circuit-breaker alert carries;
+//!   [`evidence`] brings a wrong certificate to a slash (accuse, resolve, slash every signer).
+//! - [`deploy_example_bridge`] deploys the example app that pauses while a rollup is halted.
 
 pub mod bindings;
 pub mod eigenlayer;
@@ -23,5 +24,7 @@ pub use eigenlayer::{CoreParams, EigenLayerDeployment, deploy_eigenlayer};
 pub use error::Error;
 pub use l1::{Deployment, check_l1, deploy_all};
 pub use proof::{ProofError, signer_proof};
-pub use surety::{SuretyDeployment, SuretyParams, deploy_posted_root_source, deploy_surety};
+pub use surety::{
+    SuretyDeployment, SuretyParams, deploy_example_bridge, deploy_posted_root_source, deploy_surety,
+};
 pub use tx::send;

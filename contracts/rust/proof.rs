@@ -1,5 +1,7 @@
-//! The `SignerProof` a certificate carries, built from who signed, who was active and the
-//! registry's checkpoint hints at a strictly past reference block (`docs/contracts.md`).
+//! The `SignerProof` a certificate or a circuit-breaker alert carries, built from who signed, who
+//! was active and the registry's checkpoint hints at a strictly past reference block
+//! (`docs/contracts.md`). The proof does not name the message: pass statement signatures for
+//! `submitCertificate`, mismatch-report signatures for `raiseAlert`.
 
 use std::collections::HashSet;
 

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::{
     EigenLayerDeployment, Error,
     bindings::{
-        CertificateVerifier, CompensationPool, OperatorRegistry, PostedRootSource, Slasher,
-        SuretyRegistrar,
+        CertificateVerifier, CompensationPool, ExampleBridge, OperatorRegistry, PostedRootSource,
+        Slasher, SuretyRegistrar,
     },
     eigenlayer::{OperatorSet, bindings::AllocationManager},
     tx::{create, read, send},
@@ -230,6 +230,25 @@ pub async fn deploy_posted_root_source<P: Provider>(
     create(
         "PostedRootSource",
         PostedRootSource::deploy_builder(provider, poster),
+    )
+    .await
+}
+
+/// Deploys the example bridge (`contracts/src/examples/ExampleBridge.sol`) for rollup `rollup_id`
+/// of the verifier `certificate_verifier`: it releases withdrawals only on certified blocks and
+/// stops while a circuit-breaker alert halts the rollup. It pays withdrawals from the ETH its
+/// `deposit` calls locked (it has no `receive`).
+///
+/// # Errors
+/// Fails if the creation transaction fails.
+pub async fn deploy_example_bridge<P: Provider>(
+    provider: &P,
+    certificate_verifier: Address,
+    rollup_id: u64,
+) -> Result<Address, Error> {
+    create(
+        "ExampleBridge",
+        ExampleBridge::deploy_builder(provider, certificate_verifier, rollup_id),
     )
     .await
 }

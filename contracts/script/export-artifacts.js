@@ -20,6 +20,8 @@ const CONTRACTS = [
   ['src/Slasher.sol', 'Slasher'],
   // The canonical-root source whose trusted poster posts final roots (the devnet's).
   ['src/adapters/PostedRootSource.sol', 'PostedRootSource'],
+  // The integration pattern for apps (docs/contracts.md), deployed by the devnet.
+  ['src/examples/ExampleBridge.sol', 'ExampleBridge'],
 ];
 
 const root = path.join(__dirname, '..');

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.30;
 
 import {BLS12381} from "./libraries/BLS12381.sol";
+import {Mismatch, MismatchLib} from "./libraries/MismatchLib.sol";
 import {Statement, StatementLib} from "./libraries/StatementLib.sol";
 import {OperatorRegistry} from "./OperatorRegistry.sol";
 import {RollupRegistry} from "./RollupRegistry.sol";
@@ -32,6 +33,10 @@ struct SignerProof {
 ///      canonical). The head is always genesis or a recorded certificate not proven faulty: a faulty
 ///      head, or one whose root stays unsettled past `HEAD_TIMEOUT`, falls back to genesis, and
 ///      resubmitting a recorded good certificate above the head reinstalls it.
+///      Circuit breaker: operators holding `alertThresholdBps` of the stake can halt a rollup with
+///      one aggregate signature over a mismatch report (`raiseAlert`), verified by the same code as
+///      certificates; the alert clears when the rollup's source settles the alerted height
+///      (`clearAlert`, anyone) or when governance dismisses it (`dismissAlert`).
 contract CertificateVerifier is RollupRegistry {
     bytes public constant SIG_DST = "BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_POP_";
 
@@ -51,6 +56,13 @@ contract CertificateVerifier is RollupRegistry {
     /// @notice After this long with its canonical root unsettled, the head can be released to
     ///         genesis (`releaseHead`): e.g. a certificate on a height the rollup never reached.
     uint64 public constant HEAD_TIMEOUT = 14 days;
+    /// @notice Share of the total stake an alert needs unless governance changed it: a third, so
+    ///         the stake a quorum at the lowest threshold leaves out can still halt a rollup.
+    uint16 public constant DEFAULT_ALERT_THRESHOLD_BPS = 3_333;
+    /// @notice Governance keeps the alert share within these bounds: below, a small minority could
+    ///         halt any rollup; above a majority, an alert would need the stake that certifies.
+    uint16 public constant MIN_ALERT_THRESHOLD_BPS = 1_000;
+    uint16 public constant MAX_ALERT_THRESHOLD_BPS = 5_000;
 
     /// @dev Latest certified height and the first 192 bits of its block hash, in one slot.
     struct Head {
@@ -63,11 +75,28 @@ contract CertificateVerifier is RollupRegistry {
     uint32 public immutable maxReferenceAge;
     address private immutable deployer;
     address public slasher;
+    /// @notice Share of the total stake (bps) whose mismatch reports halt a rollup.
+    uint16 public alertThresholdBps;
+    /// @notice Sets the alert share and dismisses alerts; the deployer at first, then moved in two
+    ///         steps (`transferGovernance`, `acceptGovernance`).
+    address public governance;
+    address public pendingGovernance;
 
     mapping(bytes32 certificateId => Certificate) private certificates;
     /// @notice keccak256 of the packed non-signer key hashes; zero (not stored) when all signed.
     mapping(bytes32 certificateId => bytes32) public nonSignersHash;
     mapping(uint64 rollupId => Head) private heads;
+
+    /// @dev A rollup's standing alert. Its height is also the rollup's `alertHeight`, in the slot
+    ///      certificates read anyway; the rest only serves `clearAlert` and views.
+    struct Alert {
+        uint64 blockNumber;
+        uint40 raisedAt;
+        uint128 signedStake;
+        bytes32 claimedStateRoot;
+    }
+
+    mapping(uint64 rollupId => Alert) private alerts;
 
     event CertificateSubmitted(
         uint64 indexed rollupId,
@@ -81,6 +110,25 @@ contract CertificateVerifier is RollupRegistry {
     );
     event CertificateFaulty(bytes32 indexed certificateId);
     event HeadReset(uint64 indexed rollupId, uint64 blockNumber);
+    event AlertRaised(
+        uint64 indexed rollupId,
+        uint64 indexed blockNumber,
+        bytes32 blockHash,
+        bytes32 claimedStateRoot,
+        bytes32 computedStateRoot,
+        uint32 referenceBlock,
+        uint256 signedStake,
+        uint256 totalStake
+    );
+    /// @notice The source settled the alerted height at `settledStateRoot`; `confirmed` says whether
+    ///         that differs from the root the rollup claimed (the reporters were right).
+    event AlertCleared(
+        uint64 indexed rollupId, uint64 indexed blockNumber, bytes32 settledStateRoot, bool confirmed
+    );
+    event AlertDismissed(uint64 indexed rollupId, uint64 indexed blockNumber);
+    event AlertThresholdUpdated(uint16 alertThresholdBps);
+    event GovernanceTransferStarted(address indexed pendingGovernance);
+    event GovernanceTransferred(address indexed governance);
 
     error AlreadyInitialized();
     error ZeroRoot();
@@ -99,6 +147,15 @@ contract CertificateVerifier is RollupRegistry {
     error TooFarAboveHead(uint64 blockNumber, uint64 head);
     error NotHead(bytes32 certificateId);
     error HeadNotStale(bytes32 certificateId);
+    error RollupHalted(uint64 rollupId, uint64 alertHeight);
+    error NoMismatch();
+    error GenesisNotAlertable();
+    error AlertStanding(uint64 rollupId, uint64 alertHeight);
+    error HeightSettled(uint64 rollupId, uint64 blockNumber);
+    error HeightNotSettled(uint64 rollupId, uint64 blockNumber);
+    error NoAlert(uint64 rollupId);
+    error BelowAlertThreshold(uint256 signedStake, uint256 totalStake, uint16 alertThresholdBps);
+    error InvalidAlertThreshold(uint16 alertThresholdBps);
 
     constructor(OperatorRegistry registry_, uint32 maxReferenceAge_, address treasury_)
         RollupRegistry(treasury_)
@@ -108,6 +165,8 @@ contract CertificateVerifier is RollupRegistry {
         registry = registry_;
         maxReferenceAge = maxReferenceAge_;
         deployer = msg.sender;
+        governance = msg.sender;
+        alertThresholdBps = DEFAULT_ALERT_THRESHOLD_BPS;
     }
 
     /// @notice One-time wiring by the deployer: the slasher may mark certificates faulty.
@@ -126,6 +185,11 @@ contract CertificateVerifier is RollupRegistry {
     /// @notice The 32-byte message operators sign for `s` on this deployment.
     function signingRoot(Statement memory s) public view returns (bytes32) {
         return StatementLib.signingRoot(s, block.chainid, address(this));
+    }
+
+    /// @notice The 32-byte message operators sign for a mismatch report `m` on this deployment.
+    function mismatchRoot(Mismatch memory m) public view returns (bytes32) {
+        return MismatchLib.signingRoot(m, block.chainid, address(this));
     }
 
     /// @notice Verifies and records a certificate. Submitting an already recorded certificate
@@ -179,9 +243,11 @@ contract CertificateVerifier is RollupRegistry {
     ///      adjacent; within `MAX_HEIGHT_GAP` when `bounded`). Returns the rollup's threshold.
     function _checkPlacement(Statement memory s, bool bounded) private view returns (uint16) {
         Rollup storage rollup = rollups[s.rollupId];
-        (address owner, uint16 thresholdBps, bool paused) = (rollup.owner, rollup.thresholdBps, rollup.paused);
+        (address owner, uint16 thresholdBps, bool paused, uint64 alertHeight) =
+            (rollup.owner, rollup.thresholdBps, rollup.paused, rollup.alertHeight);
         if (owner == address(0)) revert UnknownRollup(s.rollupId);
         if (paused) revert RollupPaused(s.rollupId);
+        if (alertHeight != 0 && s.blockNumber >= alertHeight) revert RollupHalted(s.rollupId, alertHeight);
         Head memory head = heads[s.rollupId];
         if (s.blockNumber <= head.blockNumber) revert NotAboveHead(s.blockNumber, head.blockNumber);
         if (bounded && s.blockNumber - head.blockNumber > MAX_HEIGHT_GAP) {
@@ -209,7 +275,8 @@ contract CertificateVerifier is RollupRegistry {
     }
 
     /// @notice Reverts unless a certificate on `s` could become the head now (paused, unknown
-    ///         rollup, not above the head, parent mismatch), ignoring the height bound.
+    ///         rollup, halted at or below its height, not above the head, parent mismatch),
+    ///         ignoring the height bound.
     function checkPlacement(Statement memory s) external view {
         _checkPlacement(s, false);
     }
@@ -379,6 +446,116 @@ contract CertificateVerifier is RollupRegistry {
         emit CertificateFaulty(id);
     }
 
+    // ---------------------------------------------------------------------------------------------
+    // Circuit breaker
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice Halts rollup `m.rollupId` from height `m.blockNumber` on: `proof` must carry an
+    ///         aggregate signature over `mismatchRoot(m)` by operators holding at least
+    ///         `alertThresholdBps` of the total stake at its reference block, checked exactly like a
+    ///         certificate's. While the alert stands, `rollupStatus` is `Halted`, certificates at or
+    ///         above the height are refused and no cover is sold. An alert at a lower height
+    ///         replaces a standing one; one at the same or a higher height is refused.
+    function raiseAlert(Mismatch calldata m, SignerProof calldata proof) external {
+        if (
+            m.blockHash == bytes32(0) || m.parentHash == bytes32(0) || m.claimedStateRoot == bytes32(0)
+                || m.computedStateRoot == bytes32(0)
+        ) revert ZeroRoot();
+        if (m.claimedStateRoot == m.computedStateRoot) revert NoMismatch();
+        if (m.blockNumber == 0) revert GenesisNotAlertable();
+        Rollup storage rollup = rollups[m.rollupId];
+        if (rollup.owner == address(0)) revert UnknownRollup(m.rollupId);
+        uint64 standing = rollup.alertHeight;
+        if (standing != 0 && m.blockNumber >= standing) revert AlertStanding(m.rollupId, standing);
+        // A settled height needs no alarm: its certificates are judged against the source already.
+        (bool settled,) = rollup.rootSource.canonicalStateRoot(m.blockNumber);
+        if (settled) revert HeightSettled(m.rollupId, m.blockNumber);
+
+        (uint256 signedStake, uint256 totalStake,,) = _checkSignatures(mismatchRoot(m), proof);
+        uint16 share = alertThresholdBps;
+        if (signedStake * BPS < totalStake * share) {
+            revert BelowAlertThreshold(signedStake, totalStake, share);
+        }
+
+        rollup.alertHeight = m.blockNumber;
+        alerts[m.rollupId] = Alert({
+            blockNumber: m.blockNumber,
+            raisedAt: uint40(block.timestamp),
+            // forge-lint: disable-next-line(unsafe-typecast)
+            signedStake: uint128(signedStake), // ≤ total, checked below 2^128 in _checkSignatures
+            claimedStateRoot: m.claimedStateRoot
+        });
+        emit AlertRaised(
+            m.rollupId,
+            m.blockNumber,
+            m.blockHash,
+            m.claimedStateRoot,
+            m.computedStateRoot,
+            proof.referenceBlock,
+            signedStake,
+            totalStake
+        );
+    }
+
+    /// @notice Lifts a rollup's alert once its canonical-root source settled the alerted height;
+    ///         anyone may call it. The rollup is `Active` (or `Paused`) again either way. If the
+    ///         settled root is the claimed one the alert was false (`confirmed == false`); nobody is
+    ///         slashed for it (see docs/contracts.md). If it differs, any certificate recorded on the
+    ///         claimed root is provably wrong and accusations against it succeed.
+    function clearAlert(uint64 rollupId) external {
+        Rollup storage rollup = rollups[rollupId];
+        uint64 height = rollup.alertHeight;
+        if (height == 0) revert NoAlert(rollupId);
+        (bool settled, bytes32 root) = rollup.rootSource.canonicalStateRoot(height);
+        if (!settled) revert HeightNotSettled(rollupId, height);
+        bool confirmed = root != alerts[rollupId].claimedStateRoot;
+        _lift(rollup, rollupId);
+        emit AlertCleared(rollupId, height, root, confirmed);
+    }
+
+    /// @notice Governance lifts a standing alert without waiting for the source (a source that will
+    ///         never settle the height, or a false alarm on a rollup whose roots settle in days).
+    ///         Reporters with enough stake can raise it again with a fresh proof.
+    function dismissAlert(uint64 rollupId) external {
+        if (msg.sender != governance) revert Unauthorized();
+        Rollup storage rollup = rollups[rollupId];
+        uint64 height = rollup.alertHeight;
+        if (height == 0) revert NoAlert(rollupId);
+        _lift(rollup, rollupId);
+        emit AlertDismissed(rollupId, height);
+    }
+
+    function _lift(Rollup storage rollup, uint64 rollupId) private {
+        rollup.alertHeight = 0;
+        delete alerts[rollupId];
+    }
+
+    /// @notice Sets the share of the total stake an alert needs, within
+    ///         [`MIN_ALERT_THRESHOLD_BPS`, `MAX_ALERT_THRESHOLD_BPS`] (governance only).
+    function setAlertThreshold(uint16 bps) external {
+        if (msg.sender != governance) revert Unauthorized();
+        if (bps < MIN_ALERT_THRESHOLD_BPS || bps > MAX_ALERT_THRESHOLD_BPS) {
+            revert InvalidAlertThreshold(bps);
+        }
+        alertThresholdBps = bps;
+        emit AlertThresholdUpdated(bps);
+    }
+
+    /// @notice Proposes `next` as governance; it takes over only by calling `acceptGovernance`, so a
+    ///         mistyped address cannot lock governance out.
+    function transferGovernance(address next) external {
+        if (msg.sender != governance) revert Unauthorized();
+        pendingGovernance = next;
+        emit GovernanceTransferStarted(next);
+    }
+
+    function acceptGovernance() external {
+        if (msg.sender != pendingGovernance) revert Unauthorized();
+        governance = msg.sender;
+        pendingGovernance = address(0);
+        emit GovernanceTransferred(msg.sender);
+    }
+
     function _prefix(bytes32 h) private pure returns (uint192) {
         return uint192(uint256(h) >> 64);
     }
@@ -406,6 +583,11 @@ contract CertificateVerifier is RollupRegistry {
     /// @notice The rollup's head: height and the first 192 bits of its block hash (0, 0: genesis).
     function headOf(uint64 rollupId) external view returns (Head memory) {
         return heads[rollupId];
+    }
+
+    /// @notice A rollup's standing alert (all zero when none).
+    function alertOf(uint64 rollupId) external view returns (Alert memory) {
+        return alerts[rollupId];
     }
 
     function getCertificate(bytes32 id) external view returns (Certificate memory) {

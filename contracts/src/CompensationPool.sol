@@ -2,6 +2,7 @@
 pragma solidity ^0.8.30;
 
 import {CertificateVerifier} from "./CertificateVerifier.sol";
+import {RollupStatus} from "./RollupRegistry.sol";
 import {Statement} from "./libraries/StatementLib.sol";
 import {Slasher} from "./Slasher.sol";
 
@@ -14,7 +15,8 @@ import {Slasher} from "./Slasher.sol";
 ///      faulty certificate is credited to that certificate's fault, other forfeits go to the free
 ///      balance.
 ///      Cover rules: bought by non-operators only, within `coverWindow` of certification, while the
-///      certificate is neither accused, faulty, its rollup paused, nor its root settled; total cover
+///      certificate is neither accused, faulty, its rollup paused or halted by an alert, nor its root
+///      settled; total cover
 ///      on a certificate ≤ the signers' locked collateral at its reference block (the ETH its fault
 ///      forfeits; EigenLayer v1 slashing burns stake and pays the pool nothing).
 ///      Claims: every cover on a faulty certificate is a claim. `claimWindow` after the fault (time to
@@ -251,10 +253,12 @@ contract CompensationPool {
         CertificateVerifier.Certificate memory cert = verifier.getCertificate(id);
         if (cert.referenceBlock == 0) revert UnknownCertificate(id);
         if (cert.faulty || faults[id].provenAt != 0) revert CertificateFaulty(id);
-        // Whoever accuses knows more than the market: no cover while the verdict is pending or the
-        // rollup is halted.
+        // Whoever accuses or alerts knows more than the market: no cover while a verdict is pending,
+        // nor while the rollup is paused or halted by an alert.
         (address accuser,,) = Slasher(slasher).accusations(id);
-        if (accuser != address(0) || verifier.getRollup(s.rollupId).paused) revert CoverSuspended(id);
+        if (accuser != address(0) || verifier.rollupStatus(s.rollupId) != RollupStatus.Active) {
+            revert CoverSuspended(id);
+        }
         uint64 closedAt = uint64(cert.certifiedAt) + coverWindow;
         if (block.timestamp > closedAt) revert CoverWindowClosed(closedAt);
         // Operators would insure against their own faults and take their forfeited collateral back.

@@ -3,6 +3,17 @@ pragma solidity ^0.8.30;
 
 import {ICanonicalRootSource} from "./interfaces/ICanonicalRootSource.sol";
 
+/// @notice What apps should do with a rollup's certificates. `Active`: certificates land and cover
+///         is sold. `Paused`: its owner stopped new certificates (and cover); recorded ones stay valid.
+///         `Halted`: a circuit-breaker alert stands (`CertificateVerifier.raiseAlert`): operators
+///         holding the alert share of stake re-executed a block to another root than the rollup
+///         claims; no certificate at or above that height lands and no cover is sold until it clears.
+enum RollupStatus {
+    Active,
+    Paused,
+    Halted
+}
+
 /// @title RollupRegistry
 /// @notice Rollups that buy economic finality from Surety: chain id, genesis, quorum threshold,
 ///         canonical-root source and fee balance. Each rollup is administered by its own owner.
@@ -17,13 +28,15 @@ abstract contract RollupRegistry {
     uint16 public constant MIN_THRESHOLD_BPS = 6_667;
     uint16 public constant BPS = 10_000;
 
-    /// @dev The first slot packs everything the verifier reads per certificate.
+    /// @dev The first slot packs everything the verifier reads per certificate. `alertHeight` is
+    ///      the height of the standing circuit-breaker alert (0: none; genesis is never alerted).
     struct Rollup {
         address owner;
         uint16 thresholdBps;
         bool paused;
-        uint64 chainId;
+        uint64 alertHeight;
         ICanonicalRootSource rootSource;
+        uint64 chainId;
         bytes32 genesisBlockHash;
         bytes32 genesisStateRoot;
         uint256 feeBalance;
@@ -95,8 +108,9 @@ abstract contract RollupRegistry {
             owner: msg.sender,
             thresholdBps: thresholdBps,
             paused: false,
-            chainId: chainId,
+            alertHeight: 0,
             rootSource: source,
+            chainId: chainId,
             genesisBlockHash: genesisBlockHash,
             genesisStateRoot: genesisStateRoot,
             feeBalance: msg.value
@@ -157,5 +171,14 @@ abstract contract RollupRegistry {
 
     function rootSource(uint64 rollupId) external view returns (ICanonicalRootSource) {
         return rollups[rollupId].rootSource;
+    }
+
+    /// @notice Whether a rollup is `Active`, `Paused` by its owner, or `Halted` by a standing alert
+    ///         (which wins over a pause). Apps pause on `Halted` (see `examples/ExampleBridge.sol`).
+    function rollupStatus(uint64 rollupId) external view returns (RollupStatus) {
+        Rollup storage rollup = rollups[rollupId];
+        if (rollup.owner == address(0)) revert UnknownRollup(rollupId);
+        if (rollup.alertHeight != 0) return RollupStatus.Halted;
+        return rollup.paused ? RollupStatus.Paused : RollupStatus.Active;
     }
 }

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.30;
 
 import {Statement} from "../src/libraries/StatementLib.sol";
+import {Mismatch} from "../src/libraries/MismatchLib.sol";
 import {CertificateVerifier, SignerProof} from "../src/CertificateVerifier.sol";
 import {SuretyTestBase} from "./utils/SuretyTestBase.sol";
 import {vm} from "./utils/Vm.sol";
@@ -18,6 +19,8 @@ contract GasProbe {
 ///         contract and storage slot is cold in the measured call, as in a real transaction; the
 ///         rollup already has a certified head (steady state). Anchor: EigenLayer's BN254
 ///         checkSignatures costs 159,908 / 178,683 / 197,410 gas for 0 / 1 / 2 non-signers.
+///         `raiseAlert` (circuit breaker, same verification over a mismatch report) is measured the
+///         same way at 0 non-signers, on the height above the head.
 contract GasTest is SuretyTestBase {
     event log_named_uint(string key, uint256 val);
 
@@ -25,6 +28,8 @@ contract GasTest is SuretyTestBase {
     bytes32 internal message;
     mapping(uint256 nonSigners => SignerProof) internal proofs;
     GasProbe internal probe;
+    Mismatch internal mismatch;
+    SignerProof internal alertProof;
 
     function setUp() public {
         _deploy();
@@ -38,6 +43,8 @@ contract GasTest is SuretyTestBase {
         proofs[0] = _proof(statement, 0);
         proofs[1] = _proof(statement, 1);
         proofs[10] = _proof(statement, (1 << 10) - 1);
+        mismatch = _mismatch(2, first.blockHash);
+        alertProof = _alertProof(mismatch, 0);
         probe = new GasProbe();
     }
 
@@ -62,29 +69,35 @@ contract GasTest is SuretyTestBase {
         SignerProof memory p = proofs[nonSigners];
         bytes memory data = abi.encodeCall(CertificateVerifier.submitCertificate, (statement, p));
         verifier.submitCertificate(statement, p);
-        uint256 used = vm.lastCallGas().gasTotalUsed;
-        if (isolated) {
-            total = used;
-            emit log_named_uint(
-                string.concat("submitCertificate tx, non-signers ", vm.toString(nonSigners)), total
-            );
-            return total;
-        }
-        uint256 execution = used;
-        uint256 zeros;
-        for (uint256 i; i < data.length; ++i) {
-            if (data[i] == 0) ++zeros;
-        }
-        uint256 tokens = zeros + (data.length - zeros) * 4;
-        uint256 standard = 21_000 + tokens * 4 + execution;
-        uint256 floor = 21_000 + tokens * 10;
-        total = standard > floor ? standard : floor;
+        total = _whole(isolated, data, vm.lastCallGas().gasTotalUsed);
         emit log_named_uint(
             string.concat("submitCertificate tx, non-signers ", vm.toString(nonSigners)), total
         );
         vm.assertTrue(
             verifier.isFinal(rollupId, statement.blockNumber, statement.blockHash, statement.stateRoot), ""
         );
+    }
+
+    /// @dev Whole-tx gas of a call with calldata `data` that used `used` gas.
+    function _whole(bool isolated, bytes memory data, uint256 used) internal pure returns (uint256) {
+        if (isolated) return used;
+        uint256 zeros;
+        for (uint256 i; i < data.length; ++i) {
+            if (data[i] == 0) ++zeros;
+        }
+        uint256 tokens = zeros + (data.length - zeros) * 4;
+        uint256 standard = 21_000 + tokens * 4 + used;
+        uint256 floor = 21_000 + tokens * 10;
+        return standard > floor ? standard : floor;
+    }
+
+    function test_gas_raiseAlert_0() public {
+        bool isolated = _isolated();
+        bytes memory data = abi.encodeCall(CertificateVerifier.raiseAlert, (mismatch, alertProof));
+        verifier.raiseAlert(mismatch, alertProof);
+        uint256 total = _whole(isolated, data, vm.lastCallGas().gasTotalUsed);
+        emit log_named_uint("raiseAlert tx, non-signers 0", total);
+        vm.assertEq(verifier.alertOf(rollupId).blockNumber, 2, "alert stands");
     }
 
     function test_gas_verification_0() public {

@@ -1,7 +1,9 @@
-//! Certificates and double-signing evidence end to end on a real anvil with the real EigenLayer
-//! core: operators onboard through the AllocationManager and sign statements with BLS12-381 keys,
-//! the verifier accepts their aggregate signature as a certificate only with enough stake behind
-//! it, and an operator that signs two conflicting statements loses its allocation and collateral.
+//! Certificates, the circuit breaker and double-signing evidence end to end on a real anvil with
+//! the real EigenLayer core: operators onboard through the AllocationManager and sign statements
+//! with BLS12-381 keys, the verifier accepts their aggregate signature as a certificate only with
+//! enough stake behind it, their aggregated mismatch reports halt a rollup until its source
+//! settles the height, and an operator that signs two conflicting statements loses its allocation
+//! and collateral.
 
 mod common;
 
@@ -16,11 +18,14 @@ use surety_contracts::{
     CoreParams, Deployment, SuretyParams,
     bindings::{
         CertificateVerifier::{self, SignerProof},
-        CompensationPool, OperatorRegistry, Slasher, SuretyRegistrar,
+        CompensationPool, ExampleBridge, OperatorRegistry, PostedRootSource, RollupStatus, Slasher,
+        SuretyRegistrar,
     },
-    deploy_all, deploy_posted_root_source, signer_proof,
+    deploy_all, deploy_example_bridge, deploy_posted_root_source, signer_proof,
 };
-use surety_primitives::{Domain, PublicKey, SecretKey, Signature, Statement};
+use surety_primitives::{
+    Domain, Mismatch, MismatchReport, PublicKey, SecretKey, Signature, Statement,
+};
 
 const ETHER: u128 = 1_000_000_000_000_000_000;
 /// Blocks between an allocation and the moment it is slashable: longer than onboarding takes
@@ -233,6 +238,50 @@ impl Devnet {
         .unwrap()
     }
 
+    /// Each of `reporters` signs a report of `mismatch`; the proof aggregates them against every
+    /// operator, at the latest-but-one block.
+    async fn alert_proof(&self, mismatch: &Mismatch, reporters: &[usize]) -> SignerProof {
+        let root = mismatch.signing_root(&self.domain());
+        let reports: Vec<MismatchReport> = reporters
+            .iter()
+            .map(|&i| MismatchReport {
+                mismatch: *mismatch,
+                public_key: self.operators[i].key.public_key(),
+                signature: self.operators[i].key.sign(&root.0),
+            })
+            .collect();
+        assert!(reports.iter().all(|r| r.verify(&self.domain())));
+        let signed: Vec<(PublicKey, Signature)> = reports
+            .iter()
+            .map(|r| (r.public_key, r.signature))
+            .collect();
+        let active: Vec<PublicKey> = self
+            .operators
+            .iter()
+            .map(|op| op.key.public_key())
+            .collect();
+        let reference = u32::try_from(self.l1.get_block_number().await.unwrap() - 1).unwrap();
+        signer_proof(
+            &self.l1,
+            self.deployment.surety.operator_registry,
+            reference,
+            &signed,
+            &active,
+        )
+        .await
+        .unwrap()
+    }
+
+    async fn status(&self) -> RollupStatus {
+        let raw = self
+            .verifier()
+            .rollupStatus(self.rollup_id)
+            .call()
+            .await
+            .unwrap();
+        RollupStatus::try_from(raw).unwrap()
+    }
+
     async fn is_final(&self, s: &Statement) -> bool {
         self.verifier()
             .isFinal(s.rollup_id, s.block_number, s.block_hash, s.state_root)
@@ -368,6 +417,155 @@ async fn certificates_need_valid_signatures_from_a_stake_quorum() {
         "{err:?}"
     );
     assert!(!devnet.is_final(&third).await);
+    assert_eq!(devnet.certified_head().await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mismatch_reports_halt_the_rollup_until_its_source_settles_the_height() {
+    let devnet = Devnet::start().await;
+    let verifier = devnet.verifier();
+    let bridge = ExampleBridge::new(
+        deploy_example_bridge(
+            &devnet.l1,
+            devnet.deployment.surety.certificate_verifier,
+            devnet.rollup_id,
+        )
+        .await
+        .unwrap(),
+        &devnet.l1,
+    );
+    let total: U256 = devnet.operators.iter().map(|op| op.stake).sum();
+    let first = devnet.statement(1, devnet.genesis_hash, "l2 root 1");
+    let proof = devnet.proof(&first, &[0, 1, 2, 3], &[]).await;
+    mined(verifier.submitCertificate(first.into(), proof)).await;
+    assert_eq!(devnet.status().await, RollupStatus::Active);
+    assert!(!bridge.halted().call().await.unwrap());
+
+    // The rollup claims one root for block 2; the operators' re-execution gives another.
+    let claimed = devnet.statement(2, first.block_hash, "l2 root 2 as the rollup claims");
+    let mismatch = Mismatch {
+        rollup_id: devnet.rollup_id,
+        block_number: 2,
+        block_hash: claimed.block_hash,
+        parent_hash: claimed.parent_hash,
+        claimed_state_root: claimed.state_root,
+        computed_state_root: keccak256("l2 root 2 as re-executed"),
+    };
+    // What Rust signs is what the contract verifies.
+    assert_eq!(
+        verifier.mismatchRoot(mismatch.into()).call().await.unwrap(),
+        mismatch.signing_root(&devnet.domain())
+    );
+
+    // Operators 0 and 1 hold 30% of the stake, under the default third.
+    let proof = devnet.alert_proof(&mismatch, &[0, 1]).await;
+    let err = verifier
+        .raiseAlert(mismatch.into(), proof)
+        .call()
+        .await
+        .unwrap_err();
+    let Some(CertificateVerifier::CertificateVerifierErrors::BelowAlertThreshold(below)) =
+        err.as_decoded_interface_error()
+    else {
+        panic!("unexpected {err:?}")
+    };
+    assert_eq!(
+        below.signedStake,
+        devnet.operators[0].stake + devnet.operators[1].stake
+    );
+    assert_eq!(below.alertThresholdBps, 3_333);
+
+    // Statement signatures on the claimed block are no alert, whoever signed them.
+    let statement_proof = devnet.proof(&claimed, &[0, 1, 2, 3], &[]).await;
+    let err = verifier
+        .raiseAlert(mismatch.into(), statement_proof.clone())
+        .call()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err.as_decoded_interface_error(),
+            Some(CertificateVerifier::CertificateVerifierErrors::InvalidSignature(_))
+        ),
+        "{err:?}"
+    );
+
+    // Operators 0 and 2 hold 40%: the alert lands and the rollup halts.
+    let proof = devnet.alert_proof(&mismatch, &[0, 2]).await;
+    let receipt = mined(verifier.raiseAlert(mismatch.into(), proof)).await;
+    let raised = receipt
+        .decoded_log::<CertificateVerifier::AlertRaised>()
+        .unwrap();
+    assert_eq!(
+        (raised.rollupId, raised.blockNumber, raised.claimedStateRoot),
+        (devnet.rollup_id, 2, mismatch.claimed_state_root)
+    );
+    assert_eq!(raised.computedStateRoot, mismatch.computed_state_root);
+    assert_eq!(
+        raised.signedStake,
+        devnet.operators[0].stake + devnet.operators[2].stake
+    );
+    assert_eq!(raised.totalStake, total);
+    assert_eq!(devnet.status().await, RollupStatus::Halted);
+    assert!(bridge.halted().call().await.unwrap());
+    let alert = verifier.alertOf(devnet.rollup_id).call().await.unwrap();
+    assert_eq!(alert.blockNumber, 2);
+    assert_eq!(alert.claimedStateRoot, mismatch.claimed_state_root);
+
+    // Even everyone's signatures do not certify the alerted height now.
+    let err = verifier
+        .submitCertificate(claimed.into(), statement_proof)
+        .call()
+        .await
+        .unwrap_err();
+    let Some(CertificateVerifier::CertificateVerifierErrors::RollupHalted(halted)) =
+        err.as_decoded_interface_error()
+    else {
+        panic!("unexpected {err:?}")
+    };
+    assert_eq!(halted.alertHeight, 2);
+
+    // Nothing clears it before the source settles the height.
+    let err = verifier
+        .clearAlert(devnet.rollup_id)
+        .call()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err.as_decoded_interface_error(),
+            Some(CertificateVerifier::CertificateVerifierErrors::HeightNotSettled(_))
+        ),
+        "{err:?}"
+    );
+
+    // The poster settles block 2 on the re-executed root: the reporters were right.
+    let source = verifier.rootSource(devnet.rollup_id).call().await.unwrap();
+    mined(PostedRootSource::new(source, &devnet.l1).post(2, mismatch.computed_state_root)).await;
+    let receipt = mined(verifier.clearAlert(devnet.rollup_id)).await;
+    let cleared = receipt
+        .decoded_log::<CertificateVerifier::AlertCleared>()
+        .unwrap();
+    assert_eq!(
+        (
+            cleared.rollupId,
+            cleared.blockNumber,
+            cleared.settledStateRoot,
+            cleared.confirmed
+        ),
+        (devnet.rollup_id, 2, mismatch.computed_state_root, true)
+    );
+    assert_eq!(devnet.status().await, RollupStatus::Active);
+    assert!(!bridge.halted().call().await.unwrap());
+
+    // The canonical block 2 certifies again.
+    let canonical = Statement {
+        state_root: mismatch.computed_state_root,
+        ..claimed
+    };
+    let proof = devnet.proof(&canonical, &[0, 1, 2, 3], &[]).await;
+    mined(verifier.submitCertificate(canonical.into(), proof)).await;
+    assert!(devnet.is_final(&canonical).await);
     assert_eq!(devnet.certified_head().await, 2);
 }
 

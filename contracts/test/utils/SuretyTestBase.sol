@@ -3,6 +3,7 @@ pragma solidity ^0.8.30;
 
 import {BLS12381} from "../../src/libraries/BLS12381.sol";
 import {Statement} from "../../src/libraries/StatementLib.sol";
+import {Mismatch} from "../../src/libraries/MismatchLib.sol";
 import {IAllocationManager} from "../../src/interfaces/eigenlayer/IAllocationManager.sol";
 import {ICanonicalRootSource} from "../../src/interfaces/ICanonicalRootSource.sol";
 import {OperatorRegistry} from "../../src/OperatorRegistry.sol";
@@ -135,6 +136,29 @@ abstract contract SuretyTestBase {
             parentHash: parentHash,
             stateRoot: keccak256(abi.encode("root", blockNumber, parentHash))
         });
+    }
+
+    /// @dev Honest reporters' mismatch on the block `_statement(blockNumber, parentHash)` names: the
+    ///      rollup claims its root, re-execution gives another.
+    function _mismatch(uint64 blockNumber, bytes32 parentHash) internal view returns (Mismatch memory) {
+        Statement memory s = _statement(blockNumber, parentHash);
+        return Mismatch({
+            rollupId: s.rollupId,
+            blockNumber: s.blockNumber,
+            blockHash: s.blockHash,
+            parentHash: s.parentHash,
+            claimedStateRoot: s.stateRoot,
+            computedStateRoot: keccak256(abi.encode("computed", s.stateRoot))
+        });
+    }
+
+    /// @dev An alert proof: like `_proof`, over the mismatch report's signing root.
+    function _alertProof(Mismatch memory m, uint256 nonSignerMask)
+        internal
+        view
+        returns (SignerProof memory)
+    {
+        return _proofFor(verifier.mismatchRoot(m), nonSignerMask);
     }
 
     /// @dev A proof at reference block `block.number - 1` in which operator i signs iff bit i of

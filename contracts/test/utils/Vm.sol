@@ -18,6 +18,7 @@ interface Vm {
     function stopPrank() external;
     function deal(address account, uint256 balance) external;
     function chainId(uint256 newChainId) external;
+    function expectEmit() external;
     function expectRevert() external;
     function expectRevert(bytes4 selector) external;
     function expectRevert(bytes calldata revertData) external;

@@ -91,7 +91,7 @@ impl InvalidRoot {
             return Ok(Vec::new());
         };
         let id = wrong.certificate_id();
-        let s = self.deployment.surety.clone();
+        let s = self.deployment.surety;
         let mut lines = Vec::new();
         let verifier = CertificateVerifier::new(s.certificate_verifier, self.user.clone());
         if self.stage == Stage::AwaitCertificate {
