@@ -33,6 +33,8 @@ pub struct Metrics {
     pub estimate_reverts: AtomicU64,
     pub reverted: AtomicU64,
     pub replacements: AtomicU64,
+    /// Circuit-breaker alerts this aggregator raised on L1.
+    pub alerts_raised: AtomicU64,
     pub l1_block: AtomicU64,
 }
 
@@ -123,6 +125,11 @@ impl Metrics {
                 "surety_aggregator_replacements_total",
                 "counter",
                 &self.replacements,
+            ),
+            (
+                "surety_aggregator_alerts_raised_total",
+                "counter",
+                &self.alerts_raised,
             ),
             ("surety_aggregator_l1_block", "gauge", &self.l1_block),
         ] {

@@ -21,7 +21,7 @@ use surety_contracts::{
     bindings::{CertificateVerifier, Slasher},
     signer_proof,
 };
-use surety_primitives::Statement;
+use surety_primitives::{Mismatch, PublicKey, Signature, Statement};
 use tokio::sync::watch;
 
 use crate::{
@@ -39,6 +39,7 @@ use crate::{
 enum Kind {
     Certificate(Candidate),
     Evidence(Box<Evidence>),
+    Alert(Mismatch),
 }
 
 #[derive(Debug)]
@@ -76,6 +77,7 @@ impl Submitter {
             next_nonce: None,
             inflight: Vec::new(),
             last_certificate_block: 0,
+            alerts_done: Vec::new(),
         };
         loop {
             let view = views.borrow_and_update().clone();
@@ -126,6 +128,8 @@ impl Submitter {
                 }
             }
         }
+
+        self.raise_alerts(state, view).await?;
 
         if block < state.last_certificate_block + self.config.cadence_blocks {
             return Ok(());
@@ -238,6 +242,15 @@ impl Submitter {
                 };
                 self.record(&s, receipt.transaction_hash, nonce, state);
             }
+            Kind::Alert(m) => {
+                if receipt.status() {
+                    Metrics::add(&metrics.alerts_raised, 1);
+                    tracing::warn!(rollup = m.rollup_id, height = m.block_number, claimed = %m.claimed_state_root, tx = %receipt.transaction_hash, "circuit-breaker alert raised on L1");
+                } else {
+                    Metrics::add(&metrics.reverted, 1);
+                    tracing::warn!(rollup = m.rollup_id, height = m.block_number, tx = %receipt.transaction_hash, "alert transaction reverted");
+                }
+            }
             Kind::Evidence(e) => {
                 let state = if receipt.status() {
                     Metrics::add(&metrics.evidence_proven, 1);
@@ -347,6 +360,106 @@ impl Submitter {
         .await
     }
 
+    /// The circuit breaker: mismatch reports on one message (rollup, block, claimed and computed
+    /// roots) that carry the verifier's alert share of the stake go on chain as one aggregate.
+    async fn raise_alerts(
+        &self,
+        state: &mut State,
+        view: &L1View,
+    ) -> Result<(), alloy::transports::TransportError> {
+        let reports = self.shared.store.mismatches().unwrap_or_default();
+        if reports.is_empty() {
+            return Ok(());
+        }
+        let mut by_message: Vec<(Mismatch, Vec<(PublicKey, Signature)>)> = Vec::new();
+        for report in reports {
+            if !view.operators.is_active(&report.public_key.key_hash()) {
+                continue;
+            }
+            let signer = (report.public_key, report.signature);
+            match by_message.iter_mut().find(|(m, _)| *m == report.mismatch) {
+                Some((_, signers)) => signers.push(signer),
+                None => by_message.push((report.mismatch, vec![signer])),
+            }
+        }
+        let verifier =
+            CertificateVerifier::new(self.contracts.certificate_verifier, &self.provider);
+        for (mismatch, signers) in by_message {
+            if state.alerts_done.contains(&mismatch)
+                || state
+                    .inflight
+                    .iter()
+                    .any(|f| matches!(&f.kind, Kind::Alert(m) if *m == mismatch))
+            {
+                continue;
+            }
+            let share = verifier
+                .alertThresholdBps()
+                .call()
+                .await
+                .map_err(contract_err)?;
+            let stake = view.operators.stake_of(
+                signers
+                    .iter()
+                    .map(|(k, _)| k.key_hash())
+                    .collect::<Vec<_>>()
+                    .iter(),
+            );
+            if view.operators.bps(stake) < u32::from(share) {
+                continue;
+            }
+            let standing = verifier
+                .alertOf(mismatch.rollup_id)
+                .call()
+                .await
+                .map_err(contract_err)?;
+            if standing.blockNumber != 0 && standing.blockNumber <= mismatch.block_number {
+                state.alerts_done.push(mismatch);
+                continue;
+            }
+            let reference = u32::try_from(view.block()).unwrap_or(u32::MAX);
+            let proof = match signer_proof(
+                &self.provider,
+                self.contracts.operator_registry,
+                reference,
+                &signers,
+                &view.operators.active_keys(),
+            )
+            .await
+            {
+                Ok(proof) => proof,
+                Err(error) => {
+                    tracing::warn!(%error, "building the alert's signer proof failed");
+                    continue;
+                }
+            };
+            let call = verifier.raiseAlert(mismatch.into(), proof);
+            let gas = match call.estimate_gas().await {
+                Ok(gas) => gas,
+                Err(error) => {
+                    // Settled already, or a lower alert stands: nothing to raise, now or later.
+                    tracing::info!(%error, rollup = mismatch.rollup_id, height = mismatch.block_number, "alert not sent: estimation reverted");
+                    state.alerts_done.push(mismatch);
+                    continue;
+                }
+            };
+            let request = call.into_transaction_request();
+            if self
+                .send(state, view.block(), request, gas, Kind::Alert(mismatch))
+                .await?
+            {
+                tracing::warn!(
+                    rollup = mismatch.rollup_id,
+                    height = mismatch.block_number,
+                    signers = signers.len(),
+                    "raising a circuit-breaker alert"
+                );
+                state.alerts_done.push(mismatch);
+            }
+        }
+        Ok(())
+    }
+
     async fn send_evidence(
         &self,
         state: &mut State,
@@ -438,4 +551,13 @@ struct State {
     next_nonce: Option<u64>,
     inflight: Vec<Inflight>,
     last_certificate_block: u64,
+    /// Alerts raised, or refused for good, by this aggregator.
+    alerts_done: Vec<Mismatch>,
+}
+
+fn contract_err(error: alloy::contract::Error) -> alloy::transports::TransportError {
+    match error {
+        alloy::contract::Error::TransportError(e) => e,
+        other => alloy::transports::TransportErrorKind::custom_str(&other.to_string()),
+    }
 }

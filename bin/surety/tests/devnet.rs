@@ -203,7 +203,7 @@ async fn a_double_signer_is_caught_and_slashed_on_l1() {
 #[test]
 fn a_lying_l2_is_refused_by_every_operator() {
     let _serial = SERIAL.blocking_lock();
-    let devnet = Devnet::start(&["--lying-l2-at", "4"]);
+    let devnet = Devnet::start(&["--lying-l2-at", "4", "--settle-after", "3"]);
     let deadline = Instant::now() + Duration::from_secs(120);
     while devnet
         .lines
@@ -233,6 +233,15 @@ fn a_lying_l2_is_refused_by_every_operator() {
             line.contains("block 4 (") && line.contains("0x1111"),
             "every operator names the lying block: {line}"
         );
+    }
+    // Their reports became a circuit-breaker alert; the bridge paused until the root settled.
+    for line in [
+        "CIRCUIT      alert on L1: rollup 1 halted at L2 #4",
+        "example bridge paused",
+        "CIRCUIT      alert cleared: rollup 1 L2 #4",
+        "(alert confirmed); example bridge open",
+    ] {
+        assert!(output.contains(line), "missing {line:?} in\n{output}");
     }
     // Nothing at or above the lying block is certified.
     assert!(

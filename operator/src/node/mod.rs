@@ -41,6 +41,9 @@ use crate::{
     watchtower::{Dispute, Watchtower, WatchtowerMetrics, WatchtowerSpec},
 };
 
+/// How long a node that stops on a fault waits for its mismatch reports to be delivered.
+const FAULT_DRAIN: Duration = Duration::from_secs(10);
+
 /// The signer of a node: its verified chains are its state stores.
 pub type Signer = ProtectedSigner<HashMap<u64, Arc<StateStore>>>;
 
@@ -391,6 +394,21 @@ impl OperatorNode {
                         }
                     }
                 }
+            }
+        }
+        if !faults.is_empty()
+            && let Some(signing) = &signing
+        {
+            // The mismatch reports are the point of stopping: give the senders a moment to
+            // deliver them (the outbox keeps whatever is left for the next start).
+            let deadline = tokio::time::Instant::now() + FAULT_DRAIN;
+            while tokio::time::Instant::now() < deadline
+                && signing
+                    .aggregators
+                    .iter()
+                    .any(|(url, _)| signing.outbox.depth(url).unwrap_or(0) > 0)
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
         tasks.shutdown().await;

@@ -249,6 +249,8 @@ pub(super) struct RollupEntry {
     pub(super) chain_id: u64,
     pub(super) rpc: String,
     pub(super) root_source: Address,
+    /// The example bridge: releases withdrawals on `isFinal`, pauses on an alert.
+    pub(super) bridge: Address,
 }
 
 /// An aggregator process.

@@ -19,7 +19,7 @@ use alloy::{
 };
 use surety_contracts::{
     Deployment,
-    bindings::{CertificateVerifier, Slasher},
+    bindings::{CertificateVerifier, ExampleBridge, Slasher},
 };
 
 /// One certificate as the devnet reports it.
@@ -176,16 +176,42 @@ pub(super) struct L1Watch {
     provider: DynProvider,
     verifier: Address,
     slasher: Address,
+    bridge: Address,
     next_block: u64,
+    /// The alert standing on L1, if any: (rollup, height).
+    pub(super) alert: Option<(u64, u64)>,
+    /// Alerts cleared so far.
+    pub(super) alerts_cleared: u64,
 }
 
 impl L1Watch {
-    pub(super) fn new(provider: DynProvider, deployment: &Deployment, from: u64) -> Self {
+    pub(super) fn new(
+        provider: DynProvider,
+        deployment: &Deployment,
+        bridge: Address,
+        from: u64,
+    ) -> Self {
         Self {
             provider,
             verifier: deployment.surety.certificate_verifier,
             slasher: deployment.surety.slasher,
+            bridge,
             next_block: from,
+            alert: None,
+            alerts_cleared: 0,
+        }
+    }
+
+    /// "paused" or "open": what the example bridge says now.
+    async fn bridge_state(&self) -> String {
+        match ExampleBridge::new(self.bridge, &self.provider)
+            .halted()
+            .call()
+            .await
+        {
+            Ok(true) => "paused".to_owned(),
+            Ok(false) => "open".to_owned(),
+            Err(error) => format!("unreadable ({error})"),
         }
     }
 
@@ -212,7 +238,7 @@ impl L1Watch {
     }
 
     async fn describe(
-        &self,
+        &mut self,
         log: &Log,
         timeline: &mut Timeline,
         now: Instant,
@@ -254,6 +280,46 @@ impl L1Watch {
                         d.as_secs_f64()
                     )),
                     c.submitter
+                )))
+            }
+            Some(&CertificateVerifier::AlertRaised::SIGNATURE_HASH) => {
+                let e = log
+                    .log_decode::<CertificateVerifier::AlertRaised>()?
+                    .inner
+                    .data;
+                self.alert = Some((e.rollupId, e.blockNumber));
+                let bps = (e.signedStake * U256::from(10_000))
+                    .checked_div(e.totalStake)
+                    .unwrap_or_default();
+                Ok(Some(format!(
+                    "CIRCUIT      alert on L1: rollup {} halted at L2 #{} (claimed root {}, operators computed {}; {}.{:02}% of stake); example bridge {}",
+                    e.rollupId,
+                    e.blockNumber,
+                    e.claimedStateRoot,
+                    e.computedStateRoot,
+                    bps / U256::from(100),
+                    bps % U256::from(100),
+                    self.bridge_state().await
+                )))
+            }
+            Some(&CertificateVerifier::AlertCleared::SIGNATURE_HASH) => {
+                let e = log
+                    .log_decode::<CertificateVerifier::AlertCleared>()?
+                    .inner
+                    .data;
+                self.alert = None;
+                self.alerts_cleared += 1;
+                Ok(Some(format!(
+                    "CIRCUIT      alert cleared: rollup {} L2 #{} settled at {} (alert {}); example bridge {}",
+                    e.rollupId,
+                    e.blockNumber,
+                    e.settledStateRoot,
+                    if e.confirmed {
+                        "confirmed"
+                    } else {
+                        "was false"
+                    },
+                    self.bridge_state().await
                 )))
             }
             Some(&Slasher::InvalidRootAccused::SIGNATURE_HASH) => {

@@ -25,8 +25,8 @@ use alloy::{
 use eyre::{WrapErr, eyre};
 use surety_contracts::{
     CoreParams, Deployment, SuretyParams,
-    bindings::{CertificateVerifier, OperatorRegistry},
-    deploy_all, send,
+    bindings::{CertificateVerifier, OperatorRegistry, PostedRootSource},
+    deploy_all, deploy_example_bridge, send,
 };
 use surety_operator::{
     RollupSpec, compute_genesis,
@@ -68,6 +68,9 @@ const CLAIM_WINDOW_SECS: u64 = 20;
 const USER_ACCOUNT: usize = 7;
 /// How often the devnet polls the chains and the aggregators.
 pub(super) const TICK: Duration = Duration::from_millis(50);
+/// How long `--lying-l2-at` waits, from the start, for its alert to be raised and cleared
+/// before the devnet ends with every operator stopped.
+const LYING_SCENARIO_LIMIT: Duration = Duration::from_secs(180);
 /// How often it prints a progress line when nothing else happened.
 const PROGRESS_EVERY: Duration = Duration::from_secs(15);
 
@@ -94,7 +97,9 @@ pub(super) struct RunArgs {
     blocks: Option<u64>,
     /// Fault: the operators read the L2 through a proxy that serves block N with a wrong state
     /// root (and a block hash recomputed to match it). Every operator refuses block N, reports
-    /// the mismatch to the aggregators and stops; nothing at or above N is certified.
+    /// the mismatch to the aggregators and stops; nothing at or above N is certified. The
+    /// reports become a circuit-breaker alert on L1 and the example bridge pauses; once the root
+    /// poster settles the true root (`--settle-after`), the alert clears and the bridge resumes.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     lying_l2_at: Option<u64>,
     /// Fault: operator K (1-based) also signs a second, different block at the height given by
@@ -115,13 +120,9 @@ pub(super) struct RunArgs {
     /// Height of the `--byzantine` fault.
     #[arg(long, value_name = "N", default_value_t = 4, requires = "byzantine", value_parser = clap::value_parser!(u64).range(1..))]
     byzantine_at: u64,
-    /// Seconds after the wrong certificate lands before the root poster settles the true root.
-    #[arg(
-        long,
-        value_name = "SECS",
-        default_value_t = 10,
-        requires = "byzantine"
-    )]
+    /// Seconds after the wrong certificate lands (`--byzantine`), or the alert is raised
+    /// (`--lying-l2-at`), before the root poster settles the true root.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
     settle_after: u64,
     /// Chaos: SIGKILL aggregator 2 at random instants, on average every SECS seconds, and
     /// restart it at once from its datadir. Certificates keep landing through aggregator 1.
@@ -186,6 +187,11 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
     };
     let (rollup_id, root_source) =
         register_rollup(&deployer, &deployment, &layout, l2.endpoint()).await?;
+    let bridge =
+        deploy_example_bridge(&deployer, deployment.surety.certificate_verifier, rollup_id)
+            .await
+            .wrap_err("deploying the example bridge")?;
+    println!("     example bridge {bridge}: releases withdrawals on isFinal, pauses on an alert");
 
     let aggregators = start_aggregators(&layout, &l1).await?;
     let aggregator_urls: Vec<String> = aggregators.iter().map(|a| a.grpc_url()).collect();
@@ -227,6 +233,7 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
             chain_id: L2_CHAIN_ID,
             rpc: l2.endpoint(),
             root_source,
+            bridge,
         }],
         aggregators: aggregators.iter().map(Aggregator::entry).collect(),
         operators: nodes
@@ -295,6 +302,15 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
         );
     }
     let session = Session {
+        lying: args.lying_l2_at.map(|_| LyingL2 {
+            poster: account(&l1, 0).erased(),
+            l2: RootProvider::new_http(l2.url()).erased(),
+            settle_after: Duration::from_secs(args.settle_after),
+            raised: None,
+            settled: false,
+            cleared: false,
+        }),
+        bridge,
         byzantine,
         l1: RootProvider::new_http(l1.url()).erased(),
         l2: RootProvider::new_http(l2.url()).erased(),
@@ -623,6 +639,8 @@ async fn wait_for_http(
 
 /// The running devnet, watched until it should stop.
 struct Session<'a> {
+    lying: Option<LyingL2>,
+    bridge: Address,
     byzantine: Option<(Byzantine, InvalidRoot)>,
     l1: DynProvider,
     l2: DynProvider,
@@ -639,7 +657,7 @@ struct Session<'a> {
 impl Session<'_> {
     async fn watch(mut self, started: Instant) -> eyre::Result<()> {
         let from = self.l1.get_block_number().await?;
-        let mut watch = L1Watch::new(self.l1.clone(), self.deployment, from);
+        let mut watch = L1Watch::new(self.l1.clone(), self.deployment, self.bridge, from);
         let mut timeline = Timeline::default();
         let mut kills = 0u64;
         let mut next_kill = self
@@ -753,7 +771,19 @@ impl Session<'_> {
             if self.until.is_some_and(|n| certified >= n) {
                 break Ok(());
             }
-            if self.running_operators() == 0 {
+            if let Some(lying) = &mut self.lying {
+                match lying.step(self.deployment, &watch).await {
+                    Ok(Some(line)) => println!("{line}"),
+                    Ok(None) => {}
+                    Err(error) => tracing::warn!(
+                        error = format!("{error:#}"),
+                        "settling the lied-about block"
+                    ),
+                }
+            }
+            let settling = self.lying.as_ref().is_some_and(|l| !l.cleared)
+                && started.elapsed() < LYING_SCENARIO_LIMIT;
+            if self.running_operators() == 0 && !settling {
                 break Err(eyre!(
                     "every operator node has stopped (certified head {certified}); their logs are \
                      under {}",
@@ -840,4 +870,54 @@ fn check_byzantine(k: u8, operators: u8) -> eyre::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// `--lying-l2-at`: once the operators' reports put an alert on L1, the root poster settles the
+/// true root of the alerted height and anyone — here the devnet — clears the alert.
+struct LyingL2 {
+    poster: DynProvider,
+    l2: DynProvider,
+    settle_after: Duration,
+    raised: Option<Instant>,
+    settled: bool,
+    cleared: bool,
+}
+
+impl LyingL2 {
+    async fn step(
+        &mut self,
+        deployment: &Deployment,
+        watch: &L1Watch,
+    ) -> eyre::Result<Option<String>> {
+        if watch.alerts_cleared > 0 {
+            self.cleared = true;
+        }
+        let Some((rollup_id, height)) = watch.alert else {
+            return Ok(None);
+        };
+        let raised = *self.raised.get_or_insert_with(Instant::now);
+        if self.settled || raised.elapsed() < self.settle_after {
+            return Ok(None);
+        }
+        let root = self
+            .l2
+            .get_block_by_number(height.into())
+            .await?
+            .ok_or_else(|| eyre!("L2 block {height} is not there"))?
+            .header
+            .state_root;
+        let verifier =
+            CertificateVerifier::new(deployment.surety.certificate_verifier, &self.poster);
+        let source = verifier.rootSource(rollup_id).call().await?;
+        send(
+            "post the canonical root",
+            PostedRootSource::new(source, &self.poster).post(height, root),
+        )
+        .await?;
+        send("clear the alert", verifier.clearAlert(rollup_id)).await?;
+        self.settled = true;
+        Ok(Some(format!(
+            "POSTER       canonical root of L2 #{height} settled on L1 ({root}); alert cleared"
+        )))
+    }
 }
