@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 CARGO ?= cargo
 
-.PHONY: all tools test test-contracts test-rust lint fmt bench devnet build
+.PHONY: all tools test test-contracts test-rust lint fmt bench bench-devnet devnet build
 
 all: build
 
@@ -49,6 +49,12 @@ bench: tools
 	$(CARGO) bench --workspace
 	cd contracts && forge test --gas-report
 
-## devnet: L1 with EigenLayer + Surety, a busy L2, an operator re-executing it (Ctrl-C stops)
+## devnet: the whole system live on local chains — L1 with EigenLayer + Surety, a busy L2, two
+## aggregators and four operator nodes as processes, certificates landing (Ctrl-C stops)
 devnet: tools
-	$(CARGO) run --release --bin surety -- devnet $(DEVNET_ARGS)
+	$(CARGO) run --release --bin surety -- --log warn devnet $(DEVNET_ARGS)
+
+## bench-devnet: devnet latency (L2 block → quorum, → certificate on L1; p50/p95) and gas per
+## L2 block finalized at the default cadence, over 60 certified L2 blocks
+bench-devnet: tools
+	$(CARGO) run --release --bin surety -- --log warn devnet --blocks 60 --datadir target/bench-devnet
