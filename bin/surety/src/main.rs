@@ -19,6 +19,10 @@ struct Cli {
     /// Log filter, in `RUST_LOG` syntax (e.g. `info`, `surety_operator=debug`).
     #[arg(long, global = true, env = "RUST_LOG", default_value = "info")]
     log: String,
+    /// Log line format on stderr: `text` for people, `json` (one object per line) for log
+    /// collectors.
+    #[arg(long, global = true, value_enum, env = "SURETY_LOG_FORMAT", default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
 
     #[command(subcommand)]
     command: Command,
@@ -40,12 +44,21 @@ enum Command {
     Operator(operator::OperatorCommand),
 }
 
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
 fn main() -> eyre::Result<()> {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_new(&cli.log)?)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
     match cli.command {
         Command::Aggregator(command) => aggregator::run(command),
         Command::Devnet(args) => devnet::run(args),
