@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 mod aggregator;
+#[cfg(feature = "devnet")]
 mod devnet;
 mod keys;
 mod operator;
@@ -30,6 +31,7 @@ enum Command {
     #[command(subcommand)]
     Aggregator(aggregator::AggregatorCommand),
     /// Surety on local chains: L1 with EigenLayer and Surety, a busy L2, an operator verifying it.
+    #[cfg(feature = "devnet")]
     Devnet(devnet::Args),
     /// Create, import and list BLS signing keys (EIP-2335 keystores).
     #[command(subcommand)]
@@ -47,6 +49,7 @@ fn main() -> eyre::Result<()> {
         .init();
     match cli.command {
         Command::Aggregator(command) => aggregator::run(command),
+        #[cfg(feature = "devnet")]
         Command::Devnet(args) => devnet::run(args),
         Command::Keys(command) => keys::run(command),
         Command::Operator(command) => operator::run(command),

@@ -35,13 +35,7 @@ async fn run_node(args: Args) -> eyre::Result<()> {
     let secret_key = unlock(&config)?;
     let verifier = match (&config.l1.deployment, config.l1.certificate_verifier) {
         (_, Some(verifier)) => verifier,
-        (Some(path), None) => {
-            let json = std::fs::read_to_string(path)
-                .wrap_err_with(|| format!("reading the deployment file {}", path.display()))?;
-            let deployment: surety_contracts::Deployment = serde_json::from_str(&json)
-                .wrap_err_with(|| format!("parsing the deployment file {}", path.display()))?;
-            deployment.surety.certificate_verifier
-        }
+        (Some(path), None) => super::read_deployment(path)?.surety.certificate_verifier,
         (None, None) => unreachable!("validated at load"),
     };
     let spec = NodeSpec {
@@ -90,7 +84,7 @@ async fn run_node(args: Args) -> eyre::Result<()> {
     }
 }
 
-fn unlock(config: &OperatorConfig) -> eyre::Result<SecretKey> {
+pub(crate) fn unlock(config: &OperatorConfig) -> eyre::Result<SecretKey> {
     let keys = &config.keys;
     let keystore = Keystore::read(&keys.bls_keystore)
         .wrap_err_with(|| format!("reading keys.bls_keystore {}", keys.bls_keystore.display()))?;
