@@ -85,7 +85,7 @@ fn evidence_keyed_by_height_alone_is_migrated() {
         txn.commit().unwrap();
     }
     let store = StateStore::open(&path).unwrap();
-    assert_eq!(store.evidence().unwrap(), [old.clone()]);
+    assert_eq!(store.evidence().unwrap(), std::slice::from_ref(&old));
     drop(store);
     // Reopening finds it once, in the new table.
     assert_eq!(StateStore::open(&path).unwrap().evidence().unwrap(), [old]);
