@@ -35,9 +35,14 @@ test-rust: tools
 	$(CARGO) test --workspace --all-targets --no-fail-fast
 	$(CARGO) test --workspace --doc
 
+## lint: also that the lean node (`surety` without the `devnet` feature) compiles cleanly and
+## links no devnet-only crate (test kit, eigensdk, the EigenLayer deployer, the AWS SDK)
 lint: tools
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p surety --no-default-features -- -D warnings
+	deps=$$($(CARGO) tree -p surety --no-default-features -e normal --prefix none) && \
+	  ! grep -i -E "aws|testkit|eigensdk|eigenlayer-contract" <<< "$$deps"
 	cd contracts && forge fmt --check
 
 fmt: tools

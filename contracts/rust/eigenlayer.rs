@@ -1,10 +1,14 @@
-//! The EigenLayer core (slashing release, v1.3) on a local chain, from the bytecode that the
-//! `eigenlayer-contract-deployer` crate ships, plus the operator-side calls a devnet needs.
+//! The EigenLayer core (slashing release, v1.3): its addresses and timing, and the operator-side
+//! calls (registration, allocation, joining an operator set) through `sol!` bindings of just the
+//! functions Surety uses, so a node links neither eigensdk nor the deployer crate.
 //!
-//! Every core contract sits behind a `TransparentUpgradeableProxy` owned by one `ProxyAdmin`, as
-//! on mainnet: proxies are created empty first because the implementations' constructors take
-//! each other's (proxy) addresses as immutables, then each proxy is upgraded to its
-//! implementation and initialised in the same transaction. One mintable ERC-20 and its
+//! With the `devnet` feature, [`deploy_eigenlayer`] puts the core on a local chain from the
+//! bytecode the `eigenlayer-contract-deployer` crate ships, with a mintable test token and its
+//! strategy, and [`EigenLayerDeployment::mint`] / [`EigenLayerDeployment::deposit`] fund test
+//! stake. Every core contract sits behind a `TransparentUpgradeableProxy` owned by one
+//! `ProxyAdmin`, as on mainnet: proxies are created empty first because the implementations'
+//! constructors take each other's (proxy) addresses as immutables, then each proxy is upgraded
+//! to its implementation and initialised in the same transaction. One mintable ERC-20 and its
 //! `StrategyBase` (created through the `StrategyFactory`, which whitelists it for deposits) give
 //! operators something to restake.
 //!
@@ -15,41 +19,105 @@
 use alloy::{
     primitives::{Address, Bytes, U256},
     providers::{Provider, WalletProvider},
-    sol_types::SolCall,
 };
-pub use eigenlayer_contract_deployer::bindings::{self as bindings, core::OperatorSet};
-use eigenlayer_contract_deployer::bindings::{
-    AVSDirectory, AllocationManager, DelegationManager, EigenPod, EigenPodManager, EmptyContract,
-    PauserRegistry, PermissionController, ProxyAdmin, RewardsCoordinator, StrategyBase,
-    StrategyFactory, StrategyManager, TransparentUpgradeableProxy, UpgradeableBeacon,
-    core::{
-        allocation_manager::IAllocationManagerTypes::{AllocateParams, RegisterParams},
-        rewards_coordinator::IRewardsCoordinatorTypes::RewardsCoordinatorConstructorParams,
-    },
-};
-/// The mintable ERC-20 that devnet operators restake (anyone may mint it).
-pub use eigensdk::utils::slashing::sdk::mock_erc20::MockERC20;
 use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "devnet")]
+mod deploy;
+
+#[cfg(feature = "devnet")]
+pub use deploy::{MockERC20, bindings, deploy_eigenlayer};
+pub use interfaces::{IAllocationManager, IDelegationManager, IStrategy, OperatorSet};
 
 use crate::{
     Error,
-    tx::{create, read, send},
+    tx::{read, send},
 };
+
+/// The EigenLayer v1.3 functions Surety calls, with the exact signatures of the core's ABI.
+#[allow(missing_docs, clippy::too_many_arguments)]
+pub mod interfaces {
+    alloy::sol! {
+        /// An AVS's operator set.
+        #[derive(Debug, PartialEq, Eq)]
+        struct OperatorSet {
+            address avs;
+            uint32 id;
+        }
+
+        /// Operator registration and delegated shares.
+        #[sol(rpc)]
+        interface IDelegationManager {
+            function registerAsOperator(
+                address initDelegationApprover,
+                uint32 allocationDelay,
+                string metadataURI
+            ) external;
+            function isOperator(address operator) external view returns (bool);
+            function delegatedTo(address staker) external view returns (address operator);
+            function operatorShares(address operator, address strategy)
+                external view returns (uint256 shares);
+            function getOperatorShares(address operator, address[] strategies)
+                external view returns (uint256[] memory);
+        }
+
+        /// Operator sets, allocations and their registration callbacks.
+        #[sol(rpc)]
+        interface IAllocationManager {
+            #[derive(Debug)]
+            struct AllocateParams {
+                OperatorSet operatorSet;
+                address[] strategies;
+                uint64[] newMagnitudes;
+            }
+            #[derive(Debug)]
+            struct Allocation {
+                uint64 currentMagnitude;
+                int128 pendingDiff;
+                uint32 effectBlock;
+            }
+            #[derive(Debug)]
+            struct RegisterParams {
+                address avs;
+                uint32[] operatorSetIds;
+                bytes data;
+            }
+
+            function delegation() external view returns (address);
+            function ALLOCATION_CONFIGURATION_DELAY() external view returns (uint32);
+            function modifyAllocations(address operator, AllocateParams[] params) external;
+            function registerForOperatorSets(address operator, RegisterParams params) external;
+            function getAllocationDelay(address operator) external view returns (bool isSet, uint32 delay);
+            function getAllocatableMagnitude(address operator, address strategy)
+                external view returns (uint64);
+            function getAllocation(address operator, OperatorSet operatorSet, address strategy)
+                external view returns (Allocation memory);
+            function getAllocatedStake(
+                OperatorSet operatorSet,
+                address[] operators,
+                address[] strategies
+            ) external view returns (uint256[][] memory);
+            function getStrategiesInOperatorSet(OperatorSet operatorSet)
+                external view returns (address[] memory);
+            function isMemberOfOperatorSet(address operator, OperatorSet operatorSet)
+                external view returns (bool);
+            function isOperatorSet(OperatorSet operatorSet) external view returns (bool);
+            function getAVSRegistrar(address avs) external view returns (address);
+        }
+
+        /// A strategy: what token its shares stand for.
+        #[sol(rpc)]
+        interface IStrategy {
+            function underlyingToken() external view returns (address);
+        }
+    }
+}
 
 /// Version string baked into the core implementations (EIP-712 domains read its major part).
 pub const EIGENLAYER_VERSION: &str = "v1.3.0";
 
 /// The magnitude that stands for an operator's whole stake in a strategy (1e18, a WAD).
 pub const FULL_MAGNITUDE: u64 = 1_000_000_000_000_000_000;
-
-/// Mainnet's rewards parameters: a devnet does not calculate rewards, but the constructor insists
-/// on their day-aligned shape.
-const REWARDS_CALCULATION_INTERVAL: u32 = 86_400;
-const REWARDS_MAX_DURATION: u32 = 70 * 86_400;
-const REWARDS_MAX_RETROACTIVE_LENGTH: u32 = 90 * 86_400;
-const REWARDS_MAX_FUTURE_LENGTH: u32 = 30 * 86_400;
-const REWARDS_GENESIS_TIMESTAMP: u32 = 1_710_979_200;
-const REWARDS_DEFAULT_SPLIT_BIPS: u16 = 1_000;
 
 /// Immutable timing parameters of the core, all in L1 blocks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,7 +181,7 @@ pub struct EigenLayerDeployment {
     pub strategy_factory: Address,
     /// Beacon that every factory-made `StrategyBase` proxies to.
     pub strategy_beacon: Address,
-    /// The mintable ERC-20 operators restake ([`MockERC20`]).
+    /// The mintable ERC-20 devnet operators restake (`MockERC20`).
     pub token: Address,
     /// The `StrategyBase` holding deposits of [`Self::token`].
     pub strategy: Address,
@@ -121,323 +189,8 @@ pub struct EigenLayerDeployment {
     pub params: CoreParams,
 }
 
-/// Deploys the EigenLayer core and a restakable test token through `provider`, whose wallet
-/// becomes the owner of everything.
-///
-/// # Errors
-/// Fails with the step that failed if any creation or initialisation does not succeed.
-pub async fn deploy_eigenlayer<P>(
-    provider: &P,
-    params: CoreParams,
-) -> Result<EigenLayerDeployment, Error>
-where
-    P: Provider + WalletProvider,
-{
-    let owner = provider.default_signer_address();
-    let version = EIGENLAYER_VERSION.to_owned();
-    tracing::info!(%owner, ?params, "deploying the EigenLayer core");
-
-    let proxy_admin = create("ProxyAdmin", ProxyAdmin::deploy_builder(provider)).await?;
-    let pauser_registry = create(
-        "PauserRegistry",
-        PauserRegistry::deploy_builder(provider, vec![owner], owner),
-    )
-    .await?;
-
-    // Implementations reference each other through proxy addresses, so the proxies come first,
-    // all pointing at one placeholder until their upgrade.
-    let empty = create("EmptyContract", EmptyContract::deploy_builder(provider)).await?;
-    let proxy = async |name| {
-        create(
-            name,
-            TransparentUpgradeableProxy::deploy_builder(provider, empty, proxy_admin, Bytes::new()),
-        )
-        .await
-    };
-    let delegation_manager = proxy("DelegationManager proxy").await?;
-    let strategy_manager = proxy("StrategyManager proxy").await?;
-    let allocation_manager = proxy("AllocationManager proxy").await?;
-    let avs_directory = proxy("AVSDirectory proxy").await?;
-    let rewards_coordinator = proxy("RewardsCoordinator proxy").await?;
-    let permission_controller = proxy("PermissionController proxy").await?;
-    let eigen_pod_manager = proxy("EigenPodManager proxy").await?;
-    let strategy_factory = proxy("StrategyFactory proxy").await?;
-
-    let permission_controller_impl = create(
-        "PermissionController",
-        PermissionController::deploy_builder(provider, version.clone()),
-    )
-    .await?;
-    let delegation_manager_impl = create(
-        "DelegationManager",
-        DelegationManager::deploy_builder(
-            provider,
-            strategy_manager,
-            eigen_pod_manager,
-            allocation_manager,
-            pauser_registry,
-            permission_controller,
-            params.min_withdrawal_delay,
-            version.clone(),
-        ),
-    )
-    .await?;
-    let strategy_manager_impl = create(
-        "StrategyManager",
-        StrategyManager::deploy_builder(
-            provider,
-            delegation_manager,
-            pauser_registry,
-            version.clone(),
-        ),
-    )
-    .await?;
-    let allocation_manager_impl = create(
-        "AllocationManager",
-        AllocationManager::deploy_builder(
-            provider,
-            delegation_manager,
-            pauser_registry,
-            permission_controller,
-            params.deallocation_delay,
-            params.allocation_configuration_delay,
-            version.clone(),
-        ),
-    )
-    .await?;
-    let avs_directory_impl = create(
-        "AVSDirectory",
-        AVSDirectory::deploy_builder(
-            provider,
-            delegation_manager,
-            pauser_registry,
-            version.clone(),
-        ),
-    )
-    .await?;
-    let rewards_coordinator_impl = create(
-        "RewardsCoordinator",
-        RewardsCoordinator::deploy_builder(
-            provider,
-            RewardsCoordinatorConstructorParams {
-                delegationManager: delegation_manager,
-                strategyManager: strategy_manager,
-                allocationManager: allocation_manager,
-                pauserRegistry: pauser_registry,
-                permissionController: permission_controller,
-                CALCULATION_INTERVAL_SECONDS: REWARDS_CALCULATION_INTERVAL,
-                MAX_REWARDS_DURATION: REWARDS_MAX_DURATION,
-                MAX_RETROACTIVE_LENGTH: REWARDS_MAX_RETROACTIVE_LENGTH,
-                MAX_FUTURE_LENGTH: REWARDS_MAX_FUTURE_LENGTH,
-                GENESIS_REWARDS_TIMESTAMP: REWARDS_GENESIS_TIMESTAMP,
-                version: version.clone(),
-            },
-        ),
-    )
-    .await?;
-    let eigen_pod_impl = create(
-        "EigenPod",
-        EigenPod::deploy_builder(
-            provider,
-            Address::ZERO,
-            eigen_pod_manager,
-            0,
-            version.clone(),
-        ),
-    )
-    .await?;
-    let eigen_pod_beacon = create(
-        "EigenPod beacon",
-        UpgradeableBeacon::deploy_builder(provider, eigen_pod_impl),
-    )
-    .await?;
-    let eigen_pod_manager_impl = create(
-        "EigenPodManager",
-        EigenPodManager::deploy_builder(
-            provider,
-            Address::ZERO,
-            eigen_pod_beacon,
-            delegation_manager,
-            pauser_registry,
-            version.clone(),
-        ),
-    )
-    .await?;
-    let strategy_factory_impl = create(
-        "StrategyFactory",
-        StrategyFactory::deploy_builder(
-            provider,
-            strategy_manager,
-            pauser_registry,
-            version.clone(),
-        ),
-    )
-    .await?;
-    let strategy_base_impl = create(
-        "StrategyBase",
-        StrategyBase::deploy_builder(provider, strategy_manager, pauser_registry, version),
-    )
-    .await?;
-    let strategy_beacon = create(
-        "StrategyBase beacon",
-        UpgradeableBeacon::deploy_builder(provider, strategy_base_impl),
-    )
-    .await?;
-
-    let admin = ProxyAdmin::new(proxy_admin, provider);
-    let unpaused = U256::ZERO;
-    let upgrade = async |step, proxy, implementation, init: Vec<u8>| {
-        send(
-            step,
-            admin.upgradeAndCall(proxy, implementation, init.into()),
-        )
-        .await
-        .map(drop)
-    };
-    // No initializer: the controller has no owner or pause state.
-    send(
-        "upgrade PermissionController",
-        admin.upgrade(permission_controller, permission_controller_impl),
-    )
-    .await?;
-    upgrade(
-        "initialise DelegationManager",
-        delegation_manager,
-        delegation_manager_impl,
-        DelegationManager::initializeCall {
-            initialOwner: owner,
-            initialPausedStatus: unpaused,
-        }
-        .abi_encode(),
-    )
-    .await?;
-    upgrade(
-        "initialise StrategyManager",
-        strategy_manager,
-        strategy_manager_impl,
-        // The factory whitelists the strategies it creates, so it is the whitelister.
-        StrategyManager::initializeCall {
-            initialOwner: owner,
-            initialStrategyWhitelister: strategy_factory,
-            initialPausedStatus: unpaused,
-        }
-        .abi_encode(),
-    )
-    .await?;
-    upgrade(
-        "initialise AllocationManager",
-        allocation_manager,
-        allocation_manager_impl,
-        AllocationManager::initializeCall {
-            initialOwner: owner,
-            initialPausedStatus: unpaused,
-        }
-        .abi_encode(),
-    )
-    .await?;
-    upgrade(
-        "initialise AVSDirectory",
-        avs_directory,
-        avs_directory_impl,
-        AVSDirectory::initializeCall {
-            initialOwner: owner,
-            initialPausedStatus: unpaused,
-        }
-        .abi_encode(),
-    )
-    .await?;
-    upgrade(
-        "initialise RewardsCoordinator",
-        rewards_coordinator,
-        rewards_coordinator_impl,
-        RewardsCoordinator::initializeCall {
-            initialOwner: owner,
-            initialPausedStatus: unpaused,
-            _rewardsUpdater: owner,
-            _activationDelay: 0,
-            _defaultSplitBips: REWARDS_DEFAULT_SPLIT_BIPS,
-        }
-        .abi_encode(),
-    )
-    .await?;
-    upgrade(
-        "initialise EigenPodManager",
-        eigen_pod_manager,
-        eigen_pod_manager_impl,
-        EigenPodManager::initializeCall {
-            initialOwner: owner,
-            _initPausedStatus: unpaused,
-        }
-        .abi_encode(),
-    )
-    .await?;
-    upgrade(
-        "initialise StrategyFactory",
-        strategy_factory,
-        strategy_factory_impl,
-        StrategyFactory::initializeCall {
-            _initialOwner: owner,
-            _initialPausedStatus: unpaused,
-            _strategyBeacon: strategy_beacon,
-        }
-        .abi_encode(),
-    )
-    .await?;
-
-    let token = create("MockERC20", MockERC20::deploy_builder(provider)).await?;
-    let factory = StrategyFactory::new(strategy_factory, provider);
-    send(
-        "create the token's strategy",
-        factory.deployNewStrategy(token),
-    )
-    .await?;
-    let strategy = read(
-        "StrategyFactory.deployedStrategies",
-        factory.deployedStrategies(token),
-    )
-    .await?;
-    if strategy.is_zero() {
-        return Err(Error::NoStrategy { token });
-    }
-
-    let deployment = EigenLayerDeployment {
-        proxy_admin,
-        pauser_registry,
-        delegation_manager,
-        strategy_manager,
-        allocation_manager,
-        avs_directory,
-        rewards_coordinator,
-        permission_controller,
-        eigen_pod_manager,
-        strategy_factory,
-        strategy_beacon,
-        token,
-        strategy,
-        params,
-    };
-    tracing::info!(?deployment, "EigenLayer core deployed");
-    Ok(deployment)
-}
-
-/// What an operator (or a staker) does against the core, each call signed by `provider`'s wallet.
+/// What an operator does against the core, each call signed by `provider`'s wallet.
 impl EigenLayerDeployment {
-    /// Mints `amount` of the test token to `to` (the devnet token lets anyone mint).
-    ///
-    /// # Errors
-    /// Fails if the transaction fails.
-    pub async fn mint<P: Provider>(
-        &self,
-        provider: &P,
-        to: Address,
-        amount: U256,
-    ) -> Result<(), Error> {
-        let token = MockERC20::new(self.token, provider);
-        send("mint test tokens", token.mint(to, amount))
-            .await
-            .map(drop)
-    }
-
     /// Registers `provider`'s account as an EigenLayer operator (self-delegated, no delegation
     /// approver) whose allocations take effect `allocation_delay` blocks after they are made.
     ///
@@ -452,41 +205,12 @@ impl EigenLayerDeployment {
         allocation_delay: u32,
         metadata_uri: &str,
     ) -> Result<(), Error> {
-        let delegation = DelegationManager::new(self.delegation_manager, provider);
+        let delegation = IDelegationManager::new(self.delegation_manager, provider);
         let call =
             delegation.registerAsOperator(Address::ZERO, allocation_delay, metadata_uri.to_owned());
         send("register as EigenLayer operator", call)
             .await
             .map(drop)
-    }
-
-    /// Deposits `amount` of the test token held by `provider`'s account into the strategy and
-    /// returns the strategy shares it received; they count towards the operator the account is
-    /// delegated to.
-    ///
-    /// # Errors
-    /// Fails if the approval or the deposit fails (e.g. an insufficient token balance).
-    pub async fn deposit<P: Provider>(&self, provider: &P, amount: U256) -> Result<U256, Error> {
-        let token = MockERC20::new(self.token, provider);
-        send(
-            "approve the StrategyManager",
-            token.approve(self.strategy_manager, amount),
-        )
-        .await?;
-        let manager = StrategyManager::new(self.strategy_manager, provider);
-        let receipt = send(
-            "deposit into the strategy",
-            manager.depositIntoStrategy(self.strategy, self.token, amount),
-        )
-        .await?;
-        let shares = receipt
-            .decoded_log::<StrategyManager::Deposit>()
-            .map(|deposit| deposit.shares)
-            .ok_or(Error::MissingEvent {
-                step: "deposit into the strategy",
-                event: "StrategyManager.Deposit",
-            })?;
-        Ok(shares)
     }
 
     /// Allocates `magnitude` (out of [`FULL_MAGNITUDE`]) of the operator's stake in the strategy
@@ -500,14 +224,15 @@ impl EigenLayerDeployment {
         operator_set: OperatorSet,
         magnitude: u64,
     ) -> Result<(), Error> {
-        let allocations = AllocationManager::new(self.allocation_manager, provider);
-        let params = AllocateParams {
-            operatorSet: operator_set,
-            strategies: vec![self.strategy],
-            newMagnitudes: vec![magnitude],
-        };
-        let call = allocations.modifyAllocations(provider.default_signer_address(), vec![params]);
-        send("allocate to the operator set", call).await.map(drop)
+        allocate(
+            provider,
+            self.allocation_manager,
+            operator_set,
+            vec![self.strategy],
+            vec![magnitude],
+        )
+        .await
+        .map(drop)
     }
 
     /// Registers `provider`'s operator for operator sets `ids` of `avs`; `data` goes to the AVS's
@@ -522,14 +247,9 @@ impl EigenLayerDeployment {
         ids: Vec<u32>,
         data: Bytes,
     ) -> Result<(), Error> {
-        let allocations = AllocationManager::new(self.allocation_manager, provider);
-        let params = RegisterParams {
-            avs,
-            operatorSetIds: ids,
-            data,
-        };
-        let call = allocations.registerForOperatorSets(provider.default_signer_address(), params);
-        send("register for the operator sets", call).await.map(drop)
+        register_for_operator_sets(provider, self.allocation_manager, avs, ids, data)
+            .await
+            .map(drop)
     }
 
     /// The shares of the strategy delegated to `operator`.
@@ -543,7 +263,7 @@ impl EigenLayerDeployment {
     ) -> Result<U256, Error> {
         read(
             "DelegationManager.operatorShares",
-            DelegationManager::new(self.delegation_manager, provider)
+            IDelegationManager::new(self.delegation_manager, provider)
                 .operatorShares(operator, self.strategy),
         )
         .await
@@ -562,7 +282,7 @@ impl EigenLayerDeployment {
     ) -> Result<U256, Error> {
         let stake = read(
             "AllocationManager.getAllocatedStake",
-            AllocationManager::new(self.allocation_manager, provider).getAllocatedStake(
+            IAllocationManager::new(self.allocation_manager, provider).getAllocatedStake(
                 operator_set,
                 vec![operator],
                 vec![self.strategy],
@@ -577,4 +297,40 @@ impl EigenLayerDeployment {
                 what: "AllocationManager.getAllocatedStake",
             })
     }
+}
+
+/// Sets `provider`'s allocations of `strategies` to `operator_set` to `magnitudes`.
+pub(crate) async fn allocate<P: Provider + WalletProvider>(
+    provider: &P,
+    allocation_manager: Address,
+    operator_set: OperatorSet,
+    strategies: Vec<Address>,
+    magnitudes: Vec<u64>,
+) -> Result<alloy::rpc::types::TransactionReceipt, Error> {
+    let params = interfaces::IAllocationManager::AllocateParams {
+        operatorSet: operator_set,
+        strategies,
+        newMagnitudes: magnitudes,
+    };
+    let allocations = IAllocationManager::new(allocation_manager, provider);
+    let call = allocations.modifyAllocations(provider.default_signer_address(), vec![params]);
+    send("allocate to the operator set", call).await
+}
+
+/// Registers `provider`'s operator for operator sets `ids` of `avs`.
+pub(crate) async fn register_for_operator_sets<P: Provider + WalletProvider>(
+    provider: &P,
+    allocation_manager: Address,
+    avs: Address,
+    ids: Vec<u32>,
+    data: Bytes,
+) -> Result<alloy::rpc::types::TransactionReceipt, Error> {
+    let params = interfaces::IAllocationManager::RegisterParams {
+        avs,
+        operatorSetIds: ids,
+        data,
+    };
+    let allocations = IAllocationManager::new(allocation_manager, provider);
+    let call = allocations.registerForOperatorSets(provider.default_signer_address(), params);
+    send("register for the operator sets", call).await
 }

@@ -1,22 +1,30 @@
-//! The whole L1 side at once: checks that a chain can host Surety, deploys the EigenLayer core
-//! and Surety on it, describes the result as the addresses JSON, and onboards operators onto it.
+//! The whole L1 side at once: checks that a chain can host Surety, describes a deployment as
+//! the addresses JSON, and (feature `devnet`) deploys the EigenLayer core and Surety on a local
+//! chain and onboards operators with test stake.
 
 use alloy::{
     network::TransactionBuilder,
-    primitives::{B256, Bytes, U256, address},
+    primitives::{B256, Bytes, address},
     providers::{Provider, WalletProvider},
     rpc::types::TransactionRequest,
 };
 use serde::{Deserialize, Serialize};
-use surety_primitives::{ProofOfPossession, SecretKey};
 
+#[cfg(feature = "devnet")]
 use crate::{
-    CoreParams, EigenLayerDeployment, Error, SuretyDeployment, SuretyParams,
-    bindings::{CertificateVerifier, CompensationPool, OperatorRegistry, SuretyRegistrar},
-    deploy_eigenlayer, deploy_posted_root_source, deploy_surety,
-    eigenlayer::FULL_MAGNITUDE,
+    CoreParams, SuretyParams, deploy_eigenlayer, deploy_surety,
+    register::{RegisterError, RegisterOptions, register_operator},
+};
+use crate::{
+    EigenLayerDeployment, Error, RegistrationContracts, SuretyDeployment,
+    bindings::CertificateVerifier,
+    deploy_posted_root_source,
     tx::{read, send},
 };
+#[cfg(feature = "devnet")]
+use alloy::primitives::U256;
+#[cfg(feature = "devnet")]
+use surety_primitives::SecretKey;
 
 /// Every address of a devnet L1, as `surety devnet deploy --out` writes it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,10 +60,11 @@ pub async fn check_l1<P: Provider>(provider: &P) -> Result<u64, Error> {
     Ok(chain_id)
 }
 
-/// Checks the chain, deploys the EigenLayer core, then Surety on it.
+/// Checks the chain, deploys the EigenLayer core, then Surety on it (feature `devnet`).
 ///
 /// # Errors
 /// As [`check_l1`], [`deploy_eigenlayer`] and [`deploy_surety`].
+#[cfg(feature = "devnet")]
 pub async fn deploy_all<P>(
     provider: &P,
     core: CoreParams,
@@ -105,67 +114,72 @@ impl Deployment {
         .await
     }
 
-    /// Makes `provider`'s account a Surety operator restaking `stake` freshly minted test tokens,
-    /// in the order `docs/contracts.md` prescribes, and returns the strategy shares it restaked:
+    /// The contracts [`register_operator`](crate::register_operator) touches.
+    pub fn registration_contracts(&self) -> RegistrationContracts {
+        RegistrationContracts {
+            operator_registry: self.surety.operator_registry,
+            registrar: self.surety.registrar,
+            compensation_pool: self.surety.compensation_pool,
+            allocation_manager: self.eigenlayer.allocation_manager,
+            delegation_manager: self.eigenlayer.delegation_manager,
+        }
+    }
+
+    /// Devnet only: mints `stake` test tokens to `provider`'s account and deposits them into the
+    /// test token's strategy; returns the shares received. They count towards the account once
+    /// it is (or becomes) an EigenLayer operator, so this may run before or after
+    /// `surety operator register`.
     ///
-    /// 1. EigenLayer: register as operator with `allocation_delay`, mint and deposit `stake`;
-    /// 2. Surety: register `key` with a proof of possession bound to this account, chain and
-    ///    registry, and deposit the registrar's minimum collateral into the pool;
-    /// 3. allocate the whole stake to Surety's operator set, then register for the set (the
-    ///    registrar's callback locks the collateral and adds the key to the aggregate key).
+    /// # Errors
+    /// Fails with the step that failed.
+    #[cfg(feature = "devnet")]
+    pub async fn fund_test_stake<P>(&self, provider: &P, stake: U256) -> Result<U256, Error>
+    where
+        P: Provider + WalletProvider,
+    {
+        let core = &self.eigenlayer;
+        core.mint(provider, provider.default_signer_address(), stake)
+            .await?;
+        core.deposit(provider, stake).await
+    }
+
+    /// Devnet only: makes `provider`'s account a Surety operator restaking `stake` freshly
+    /// minted test tokens ([`Self::fund_test_stake`], then
+    /// [`register_operator`](crate::register_operator) with `allocation_delay`, the minimum
+    /// collateral and all of the magnitude), and returns the strategy shares it restaked.
     ///
     /// The allocation becomes slashable `allocation_delay` blocks after it is made; until keepers
     /// then call `OperatorRegistry.update`, the registry records the stake it saw at
-    /// registration (zero if the delay had not passed). Step 3 needs the allocation delay to be
-    /// configured, which the five transactions of steps 1–2 wait out for
-    /// [`CoreParams::DEVNET`] timing.
+    /// registration (zero if the delay had not passed). Allocating needs the allocation delay to
+    /// be configured, which the key and collateral transactions after the EigenLayer
+    /// registration wait out for [`CoreParams::DEVNET`] timing.
     ///
     /// # Errors
-    /// Fails with the step that failed, e.g. when the account already is an operator or the key
-    /// is registered to another one.
+    /// Fails with the step that failed, e.g. when the key is registered to another operator.
+    #[cfg(feature = "devnet")]
     pub async fn onboard_operator<P>(
         &self,
         provider: &P,
         key: &SecretKey,
         stake: U256,
         allocation_delay: u32,
-    ) -> Result<U256, Error>
+    ) -> Result<U256, RegisterError>
     where
         P: Provider + WalletProvider,
     {
-        let (core, surety) = (&self.eigenlayer, &self.surety);
-        let operator = provider.default_signer_address();
-        core.register_operator(provider, allocation_delay, "")
-            .await?;
-        core.mint(provider, operator, stake).await?;
-        let shares = core.deposit(provider, stake).await?;
-
-        let public_key = key.public_key();
-        let pop = ProofOfPossession::new(key, operator, self.chain_id, surety.operator_registry);
-        send(
-            "register the BLS key",
-            OperatorRegistry::new(surety.operator_registry, provider)
-                .registerKey(public_key.to_eip2537().into(), pop.to_eip2537().into()),
+        let shares = self.fund_test_stake(provider, stake).await?;
+        let options = RegisterOptions {
+            allocation_delay,
+            ..RegisterOptions::default()
+        };
+        register_operator(
+            provider,
+            &self.registration_contracts(),
+            key,
+            &options,
+            |_| {},
         )
         .await?;
-        let collateral = read(
-            "SuretyRegistrar.minCollateral",
-            SuretyRegistrar::new(surety.registrar, provider).minCollateral(),
-        )
-        .await?;
-        send(
-            "deposit collateral",
-            CompensationPool::new(surety.compensation_pool, provider)
-                .depositCollateral()
-                .value(collateral),
-        )
-        .await?;
-
-        let set = surety.operator_set();
-        core.allocate(provider, set.clone(), FULL_MAGNITUDE).await?;
-        core.register_for_operator_sets(provider, set.avs, vec![set.id], Bytes::new())
-            .await?;
-        tracing::info!(%operator, key = %public_key, %shares, "operator onboarded");
         Ok(shares)
     }
 }

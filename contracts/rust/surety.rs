@@ -14,7 +14,7 @@ use crate::{
         CertificateVerifier, CompensationPool, ExampleBridge, OperatorRegistry, PostedRootSource,
         Slasher, SuretyRegistrar,
     },
-    eigenlayer::{OperatorSet, bindings::AllocationManager},
+    eigenlayer::{IAllocationManager, OperatorSet},
     tx::{create, read, send},
 };
 
@@ -203,7 +203,7 @@ where
     // EigenLayer must now route the set's registrations to the registrar.
     let installed = read(
         "AllocationManager.getAVSRegistrar",
-        AllocationManager::new(core.allocation_manager, provider).getAVSRegistrar(registrar),
+        IAllocationManager::new(core.allocation_manager, provider).getAVSRegistrar(registrar),
     )
     .await?;
     if installed != registrar {

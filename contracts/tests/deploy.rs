@@ -12,7 +12,7 @@ use surety_contracts::{
     CoreParams, Error, SuretyParams,
     bindings::{CertificateVerifier, CompensationPool, OperatorRegistry, SuretyRegistrar},
     check_l1, deploy_all,
-    eigenlayer::bindings::AllocationManager,
+    eigenlayer::IAllocationManager,
 };
 
 #[tokio::test(flavor = "multi_thread")]
@@ -27,7 +27,7 @@ async fn deploys_and_wires_surety_onto_the_core() {
     assert_eq!(deployment.chain_id, anvil.chain_id());
 
     // The registrar is the AVS: it owns operator set 0 over the strategy and is its registrar.
-    let allocations = AllocationManager::new(core.allocation_manager, &deployer);
+    let allocations = IAllocationManager::new(core.allocation_manager, &deployer);
     let set = surety.operator_set();
     assert!(allocations.isOperatorSet(set.clone()).call().await.unwrap());
     assert_eq!(

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 mod aggregator;
+#[cfg(feature = "devnet")]
 mod devnet;
 mod keys;
 mod operator;
@@ -35,6 +36,7 @@ enum Command {
     Aggregator(aggregator::AggregatorCommand),
     /// Surety live on local chains: L1 with EigenLayer and Surety, a busy L2, operator nodes and
     /// aggregators as processes, certificates landing on L1.
+    #[cfg(feature = "devnet")]
     Devnet(devnet::Args),
     /// Create, import and list BLS signing keys (EIP-2335 keystores).
     #[command(subcommand)]
@@ -61,6 +63,7 @@ fn main() -> eyre::Result<()> {
     }
     match cli.command {
         Command::Aggregator(command) => aggregator::run(command),
+        #[cfg(feature = "devnet")]
         Command::Devnet(args) => devnet::run(args),
         Command::Keys(command) => keys::run(command),
         Command::Operator(command) => operator::run(command),

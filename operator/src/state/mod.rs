@@ -7,6 +7,8 @@
 //! layout is documented in `docs/execution.md`.
 
 mod db;
+#[cfg(test)]
+mod evidence_tests;
 mod journal;
 mod memory;
 pub(crate) mod trie;
@@ -46,9 +48,14 @@ pub(crate) const TRIE: TableDefinition<'_, &[u8], &[u8]> = TableDefinition::new(
 const HEADERS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("headers");
 /// `number` → the journal that undoes that block.
 const UNDO: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("undo");
-/// Fault evidence: `number` → `block hash ‖ claimed root ‖ computed root ‖ reason length (4, BE)
-/// ‖ reason (UTF-8; empty for a state-root mismatch) ‖ block RLP`.
-const EVIDENCE: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("evidence");
+/// Fault evidence: `(number, block hash)` → `block hash ‖ claimed root ‖ computed root ‖ reason
+/// length (4, BE) ‖ reason (UTF-8; empty for a state-root mismatch) ‖ block RLP`. Keyed by the
+/// hash too, so two different blocks an endpoint serves at one height (two lies) are both kept.
+const EVIDENCE: TableDefinition<'_, (u64, [u8; 32]), &[u8]> =
+    TableDefinition::new("evidence_by_block");
+/// Evidence of stores written before [`EVIDENCE`] existed (keyed by height alone; same
+/// records): moved into [`EVIDENCE`] when the store opens.
+const LEGACY_EVIDENCE: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("evidence");
 /// Single values: `head` (u64 BE).
 const META: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("meta");
 
@@ -85,6 +92,33 @@ pub enum StateError {
 }
 
 impl revm::database::DBErrorMarker for StateError {}
+
+/// Moves evidence keyed by height alone (older stores) into [`EVIDENCE`].
+fn migrate_legacy_evidence(txn: &redb::WriteTransaction) -> Result<(), StateError> {
+    let legacy = redb::TableHandle::name(&LEGACY_EVIDENCE);
+    if !txn
+        .list_tables()
+        .map_err(db_err)?
+        .any(|t| redb::TableHandle::name(&t) == legacy)
+    {
+        return Ok(());
+    }
+    {
+        let old = txn.open_table(LEGACY_EVIDENCE).map_err(db_err)?;
+        let mut new = txn.open_table(EVIDENCE).map_err(db_err)?;
+        for entry in old.iter().map_err(db_err)? {
+            let (number, record) = entry.map_err(db_err)?;
+            let record = record.value();
+            let hash: [u8; 32] = record
+                .get(..32)
+                .and_then(|h| h.try_into().ok())
+                .ok_or(StateError::Corrupt("evidence"))?;
+            new.insert((number.value(), hash), record).map_err(db_err)?;
+        }
+    }
+    txn.delete_table(LEGACY_EVIDENCE).map_err(db_err)?;
+    Ok(())
+}
 
 pub(crate) fn db_err(e: impl Into<redb::Error>) -> StateError {
     StateError::Db(e.into())
@@ -288,10 +322,12 @@ impl StateStore {
         for table in [ACCOUNTS, STORAGE, CODE, TRIE] {
             txn.open_table(table).map_err(db_err)?;
         }
-        for table in [HEADERS, UNDO, EVIDENCE] {
+        for table in [HEADERS, UNDO] {
             txn.open_table(table).map_err(db_err)?;
         }
+        txn.open_table(EVIDENCE).map_err(db_err)?;
         txn.open_table(META).map_err(db_err)?;
+        migrate_legacy_evidence(&txn)?;
         txn.commit().map_err(db_err)?;
         let store = Self {
             db,
@@ -502,19 +538,20 @@ impl StateStore {
             record.extend_from_slice(reason);
             record.extend_from_slice(&evidence.block_rlp);
             table
-                .insert(evidence.number, record.as_slice())
+                .insert((evidence.number, evidence.hash.0), record.as_slice())
                 .map_err(db_err)?;
         }
         txn.commit().map_err(db_err)
     }
 
-    /// All recorded mismatch evidence, by block number.
+    /// All recorded fault evidence, by block number, then block hash.
     pub fn evidence(&self) -> Result<Vec<Evidence>, StateError> {
         let txn = self.db.begin_read().map_err(db_err)?;
         let table = txn.open_table(EVIDENCE).map_err(db_err)?;
         let mut out = Vec::new();
         for entry in table.iter().map_err(db_err)? {
-            let (number, record) = entry.map_err(db_err)?;
+            let (key, record) = entry.map_err(db_err)?;
+            let (number, _) = key.value();
             let record = record.value();
             let corrupt = || StateError::Corrupt("evidence");
             let reason_len = record.get(96..100).ok_or_else(corrupt)?;
@@ -523,7 +560,7 @@ impl StateStore {
             let reason = record.get(100..reason_end).ok_or_else(corrupt)?;
             let reason = std::str::from_utf8(reason).map_err(|_| corrupt())?;
             out.push(Evidence {
-                number: number.value(),
+                number,
                 hash: B256::from_slice(&record[..32]),
                 claimed: B256::from_slice(&record[32..64]),
                 computed: B256::from_slice(&record[64..96]),
@@ -555,16 +592,19 @@ impl StateStore {
         txn.commit().map_err(db_err)
     }
 
-    /// Forgets the evidence recorded for block `number` (once it has been submitted on chain).
+    /// Forgets the evidence recorded for every block at height `number` (once it has been
+    /// submitted on chain); whether there was any.
     pub fn remove_evidence(&self, number: u64) -> Result<bool, StateError> {
         let mut txn = self.db.begin_write().map_err(db_err)?;
         txn.set_durability(Durability::Immediate).map_err(db_err)?;
-        let removed = txn
-            .open_table(EVIDENCE)
+        let mut removed = false;
+        txn.open_table(EVIDENCE)
             .map_err(db_err)?
-            .remove(number)
-            .map_err(db_err)?
-            .is_some();
+            .retain_in((number, [0; 32])..=(number, [0xff; 32]), |_, _| {
+                removed = true;
+                false
+            })
+            .map_err(db_err)?;
         txn.commit().map_err(db_err)?;
         Ok(removed)
     }

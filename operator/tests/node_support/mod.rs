@@ -147,6 +147,8 @@ pub fn spec(
 pub struct Seen {
     /// Every attestation received, valid or not, duplicates included, in arrival order.
     pub attestations: Vec<Attestation>,
+    /// When each of `attestations` arrived (the delivery bench's clock).
+    pub arrivals: Vec<Instant>,
     pub reports: Vec<MismatchReport>,
     /// Attestations whose signature did not verify.
     pub invalid: usize,
@@ -188,6 +190,7 @@ impl Service {
         }
         let duplicate = seen.attestations.contains(&attestation);
         seen.attestations.push(attestation);
+        seen.arrivals.push(Instant::now());
         Ok(if duplicate {
             v1::Status::Duplicate
         } else {

@@ -1,8 +1,15 @@
 //! `surety operator …`: the operator's node and tools.
 
+use std::path::Path;
+
+use alloy::signers::local::PrivateKeySigner;
 use clap::Subcommand;
+use eyre::{WrapErr, eyre};
+use surety_operator::config::OperatorConfig;
+use zeroize::Zeroizing;
 
 mod blocktest;
+mod register;
 mod run;
 mod slashing_protection;
 mod status;
@@ -13,6 +20,9 @@ pub(crate) enum OperatorCommand {
     /// Run the operator node: follow every configured rollup, re-execute each block, sign what
     /// the rollup's finality policy allows and deliver the attestations to every aggregator.
     Run(run::Args),
+    /// Register the configured account as a Surety operator (EigenLayer operator, BLS key,
+    /// collateral, allocation, operator set), skipping every step already done.
+    Register(register::Args),
     /// Show what a running node is doing, per rollup and per aggregator.
     Status(status::Args),
     /// Run Ethereum BlockchainTest fixtures (execution-spec-tests) through the engine.
@@ -28,11 +38,48 @@ pub(crate) enum OperatorCommand {
 pub(crate) fn run(command: OperatorCommand) -> eyre::Result<()> {
     match command {
         OperatorCommand::Run(args) => run::run(args),
+        OperatorCommand::Register(args) => register::run(args),
         OperatorCommand::Status(args) => status::run(args),
         OperatorCommand::Blocktest(args) => blocktest::run(args),
         OperatorCommand::Verify(args) => verify::run(args),
         OperatorCommand::SlashingProtection(command) => slashing_protection::run(command),
     }
+}
+
+/// Reads an addresses file as `surety devnet deploy` writes it (`[l1] deployment`).
+pub(crate) fn read_deployment(path: &Path) -> eyre::Result<surety_contracts::Deployment> {
+    let json = std::fs::read_to_string(path)
+        .wrap_err_with(|| format!("reading the deployment file {}", path.display()))?;
+    serde_json::from_str(&json)
+        .wrap_err_with(|| format!("parsing the deployment file {}", path.display()))
+}
+
+/// The operator's L1 account (registration, watchtower), from `[keys] ecdsa_key_file`.
+pub(crate) fn ecdsa_signer(config: &OperatorConfig) -> eyre::Result<PrivateKeySigner> {
+    let path = config.keys.ecdsa_key_file.as_ref().ok_or_else(|| {
+        eyre!(
+            "no ECDSA key configured: registration and the watchtower send L1 transactions from the \
+             operator's account; set `[keys] ecdsa_key_file` to a file holding its hex secp256k1 key"
+        )
+    })?;
+    let text = Zeroizing::new(
+        std::fs::read_to_string(path)
+            .wrap_err_with(|| format!("reading keys.ecdsa_key_file {}", path.display()))?,
+    );
+    let hex = text.trim();
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    hex::decode_to_slice(hex.strip_prefix("0x").unwrap_or(hex), &mut *bytes).map_err(|_| {
+        eyre!(
+            "keys.ecdsa_key_file {}: expected a 32-byte hex secp256k1 key",
+            path.display()
+        )
+    })?;
+    PrivateKeySigner::from_slice(&*bytes).map_err(|_| {
+        eyre!(
+            "keys.ecdsa_key_file {}: not a valid secp256k1 key",
+            path.display()
+        )
+    })
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use alloy::{primitives::Address, signers::local::PrivateKeySigner};
+use alloy::primitives::Address;
 use eyre::{WrapErr, eyre};
 use surety_operator::{
     NodeOutcome, NodeSpec, OperatorNode, RollupSpec, SigningSpec,
@@ -38,14 +38,14 @@ async fn run_node(args: Args) -> eyre::Result<()> {
     let secret_key = unlock(&config)?;
     let contracts = contracts(&config)?;
     let watchtower = match (&config.keys.ecdsa_key_file, contracts.slasher) {
-        (Some(path), Some(slasher)) => Some(WatchtowerSpec {
+        (Some(_), Some(slasher)) => Some(WatchtowerSpec {
             l1_rpc: config.l1.rpc.clone(),
             contracts: WatchContracts {
                 verifier: contracts.verifier,
                 registry: contracts.registry,
                 slasher,
             },
-            wallet: read_ecdsa_key(path)?,
+            wallet: super::ecdsa_signer(&config)?,
         }),
         _ => {
             tracing::warn!(
@@ -102,7 +102,7 @@ async fn run_node(args: Args) -> eyre::Result<()> {
     }
 }
 
-fn unlock(config: &OperatorConfig) -> eyre::Result<SecretKey> {
+pub(crate) fn unlock(config: &OperatorConfig) -> eyre::Result<SecretKey> {
     let keys = &config.keys;
     let keystore = Keystore::read(&keys.bls_keystore)
         .wrap_err_with(|| format!("reading keys.bls_keystore {}", keys.bls_keystore.display()))?;
@@ -122,11 +122,7 @@ struct Contracts {
 fn contracts(config: &OperatorConfig) -> eyre::Result<Contracts> {
     let l1 = &config.l1;
     if let Some(path) = &l1.deployment {
-        let json = std::fs::read_to_string(path)
-            .wrap_err_with(|| format!("reading the deployment file {}", path.display()))?;
-        let deployment: surety_contracts::Deployment = serde_json::from_str(&json)
-            .wrap_err_with(|| format!("parsing the deployment file {}", path.display()))?;
-        let s = deployment.surety;
+        let s = super::read_deployment(path)?.surety;
         return Ok(Contracts {
             verifier: s.certificate_verifier,
             registry: s.operator_registry,
@@ -141,15 +137,4 @@ fn contracts(config: &OperatorConfig) -> eyre::Result<Contracts> {
         }),
         _ => Err(eyre!("l1: give `deployment` or the contract addresses")),
     }
-}
-
-fn read_ecdsa_key(path: &std::path::Path) -> eyre::Result<PrivateKeySigner> {
-    let text = std::fs::read_to_string(path)
-        .wrap_err_with(|| format!("reading keys.ecdsa_key_file {}", path.display()))?;
-    text.lines()
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .parse()
-        .wrap_err_with(|| format!("{} does not hold a hex secp256k1 key", path.display()))
 }
