@@ -25,5 +25,5 @@ pub mod state;
 
 pub use node::{
     Fault, GenesisMismatch, NodeError, NodeOutcome, NodeSpec, OperatorNode, RollupSpec,
-    SigningSpec, compute_genesis,
+    SigningSpec, StorageSpec, compute_genesis,
 };

@@ -253,6 +253,21 @@ impl VerifiedChain for StateStore {
     }
 }
 
+/// What one [`StateStore::prune`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Undo journals (one per block).
+    pub undo: u64,
+    /// Verified headers.
+    pub headers: u64,
+    /// Evidence records.
+    pub evidence: u64,
+}
+
+/// redb's page cache of a store opened with [`StateStore::open`]; the node's default
+/// (`storage.cache_mib`). redb's own default is 1 GiB.
+pub const DEFAULT_CACHE_BYTES: usize = 256 << 20;
+
 /// The redb state store.
 #[derive(Debug)]
 pub struct StateStore {
@@ -261,9 +276,9 @@ pub struct StateStore {
 }
 
 impl StateStore {
-    /// Opens (or creates) the store at `path` with redb's default cache.
+    /// Opens (or creates) the store at `path` with a page cache of [`DEFAULT_CACHE_BYTES`].
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StateError> {
-        Self::init(Database::create(path).map_err(db_err)?)
+        Self::open_with_cache(path, DEFAULT_CACHE_BYTES)
     }
 
     /// Opens (or creates) the store at `path` with a page cache of `cache_bytes`.
@@ -534,25 +549,38 @@ impl StateStore {
         Ok(out)
     }
 
-    /// Drops what is only needed above a finalized height: undo journals of blocks at or below
-    /// `finalized` (they can no longer be reorged) and headers below it, except genesis (what
-    /// the store was bootstrapped from), the parent of the next block and the BLOCKHASH window
-    /// below the head.
-    pub fn prune(&self, finalized: u64) -> Result<(), StateError> {
+    /// Drops what is only needed above a finalized height (one durable commit): the undo
+    /// journals of blocks at or below `finalized` (they can no longer be reorged), the headers
+    /// more than [`BLOCKHASH_WINDOW`] below it (genesis stays: it is what the store was
+    /// bootstrapped from) and the evidence at or below it. Headers are kept from
+    /// `finalized - BLOCKHASH_WINDOW`, not from the head's window, because a reorg may roll back
+    /// to `finalized` itself and the block re-executed on top of it reads the 256 hashes below.
+    pub fn prune(&self, finalized: u64) -> Result<Pruned, StateError> {
         let head = self.head().ok_or(StateError::NotBootstrapped)?;
         let finalized = finalized.min(head.number);
-        let keep_headers_from = finalized.min(head.number.saturating_sub(BLOCKHASH_WINDOW));
+        let keep_headers_from = finalized.saturating_sub(BLOCKHASH_WINDOW).max(1);
+        let mut pruned = Pruned::default();
         let mut txn = self.db.begin_write().map_err(db_err)?;
         txn.set_durability(Durability::Immediate).map_err(db_err)?;
         {
             let mut undo = txn.open_table(UNDO).map_err(db_err)?;
-            undo.retain_in(..=finalized, |_, _| false).map_err(db_err)?;
+            undo.retain_in(..=finalized, delete_counting(&mut pruned.undo))
+                .map_err(db_err)?;
             let mut headers = txn.open_table(HEADERS).map_err(db_err)?;
             headers
-                .retain_in(1..keep_headers_from, |_, _| false)
+                .retain_in(1..keep_headers_from, delete_counting(&mut pruned.headers))
+                .map_err(db_err)?;
+            let mut evidence = txn.open_table(EVIDENCE).map_err(db_err)?;
+            evidence
+                .retain_in(..=finalized, delete_counting(&mut pruned.evidence))
                 .map_err(db_err)?;
         }
-        txn.commit().map_err(db_err)
+        if pruned == Pruned::default() {
+            txn.abort().map_err(db_err)?;
+        } else {
+            txn.commit().map_err(db_err)?;
+        }
+        Ok(pruned)
     }
 
     /// Forgets the evidence recorded for block `number` (once it has been submitted on chain).
@@ -729,6 +757,14 @@ fn decode_header(number: u64, bytes: &[u8]) -> Result<StoredHeader, StateError> 
         hash: B256::from_slice(&bytes[..32]),
         state_root: B256::from_slice(&bytes[32..64]),
     })
+}
+
+/// A `retain_in` predicate that deletes every entry and counts it.
+fn delete_counting(count: &mut u64) -> impl for<'f> FnMut(u64, &'f [u8]) -> bool + '_ {
+    |_, _| {
+        *count += 1;
+        false
+    }
 }
 
 fn decode_u64(bytes: &[u8]) -> Option<u64> {
