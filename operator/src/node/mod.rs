@@ -12,6 +12,8 @@ mod anchor;
 mod prune;
 mod signing;
 
+pub use prune::prune_height;
+
 use std::{
     collections::HashMap,
     future::Future,

@@ -45,11 +45,7 @@ pub(crate) struct Pruner {
 
 /// The height to prune at: `retention` blocks below the safe height, never above the signed head
 /// of a signing node. `None` while there is nothing to prune.
-pub(crate) fn prune_height(
-    safe: Option<u64>,
-    retention: u64,
-    signed_head: Option<u64>,
-) -> Option<u64> {
+pub fn prune_height(safe: Option<u64>, retention: u64, signed_head: Option<u64>) -> Option<u64> {
     let below_safe = safe?.checked_sub(retention)?;
     let height = signed_head.map_or(below_safe, |signed| below_safe.min(signed));
     (height > 0).then_some(height)

@@ -28,7 +28,11 @@ use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY, Nibbles, TrieAccount};
 use journal::{Journal, Tag};
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 use revm::{database::BundleState, state::Bytecode};
-use std::{collections::BTreeMap, path::Path};
+use std::{
+    collections::{BTreeMap, HashMap},
+    path::Path,
+    sync::{Arc, Mutex, PoisonError},
+};
 use surety_slashing_protection::{ChainError, VerifiedBlock, VerifiedChain};
 use tokio::sync::watch;
 
@@ -245,7 +249,7 @@ pub struct Evidence {
 /// The store is the node's record of what it verified: the signer reads it directly.
 impl VerifiedChain for StateStore {
     fn verified_head(&self) -> Option<u64> {
-        self.head().map(|head| head.number)
+        self.durable_head().map(|head| head.number)
     }
 
     fn verified_block(&self, number: u64) -> Result<Option<VerifiedBlock>, ChainError> {
@@ -264,15 +268,64 @@ pub struct Pruned {
     pub evidence: u64,
 }
 
+/// Bytes stored in a store's tables ([`StateStore::sizes`]), excluding redb's free pages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreSizes {
+    /// The live state: accounts, storage, code and trie nodes.
+    pub state: u64,
+    /// The history: headers, undo journals and evidence.
+    pub history: u64,
+}
+
 /// redb's page cache of a store opened with [`StateStore::open`]; the node's default
 /// (`storage.cache_mib`). redb's own default is 1 GiB.
 pub const DEFAULT_CACHE_BYTES: usize = 256 << 20;
 
+/// Blocks committed without an fsync before one that is synced (group commit): a block's
+/// fsync is off the per-block critical path, and only synced blocks are announced.
+pub const DURABLE_EVERY: u64 = 16;
+
+/// Analysed contract code by hash, shared by the store's readers: code is content-addressed,
+/// so an entry is never stale, and each contract's jump table is built once, not once per block.
+#[derive(Debug, Default)]
+pub(crate) struct CodeCache {
+    code: HashMap<B256, Bytecode>,
+    bytes: usize,
+}
+
+/// Code kept in [`CodeCache`] before it starts over.
+const CODE_CACHE_BYTES: usize = 64 << 20;
+
+impl CodeCache {
+    pub(crate) fn get(&self, hash: &B256) -> Option<Bytecode> {
+        self.code.get(hash).cloned()
+    }
+
+    pub(crate) fn insert(&mut self, hash: B256, code: Bytecode) {
+        if self.bytes + code.len() > CODE_CACHE_BYTES {
+            self.code.clear();
+            self.bytes = 0;
+        }
+        self.bytes += code.len();
+        self.code.insert(hash, code);
+    }
+}
+
 /// The redb state store.
+///
+/// Blocks are committed in groups ([`DURABLE_EVERY`]): each block is one atomic redb
+/// transaction, but only every group's last block (and any rollback, evidence, prune or
+/// [`flush`](Self::flush)) is synced to disk. [`head`](Self::head) is the last committed block,
+/// the one the next block executes on; [`durable_head`](Self::durable_head) — what
+/// [`subscribe_head`](Self::subscribe_head) announces and the signer may sign up to — is the last
+/// synced one. A crash loses at most the unsynced blocks, which were never announced, and the
+/// store reopens at its durable head.
 #[derive(Debug)]
 pub struct StateStore {
     db: Database,
+    tip: Mutex<Option<StoredHeader>>,
     head: watch::Sender<Option<StoredHeader>>,
+    code: Arc<Mutex<CodeCache>>,
 }
 
 impl StateStore {
@@ -310,21 +363,64 @@ impl StateStore {
         txn.commit().map_err(db_err)?;
         let store = Self {
             db,
+            tip: Mutex::new(None),
             head: watch::Sender::new(None),
+            code: Arc::default(),
         };
-        let head = store.read_head()?;
-        store.head.send_replace(head);
+        store.set_head(store.read_head()?, true);
         Ok(store)
     }
 
-    /// The last verified block (`None` before bootstrap).
+    /// The last verified block, the one the next block executes on (`None` before bootstrap).
     pub fn head(&self) -> Option<StoredHeader> {
+        *self.tip.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The last verified block synced to disk: it survives any crash.
+    pub fn durable_head(&self) -> Option<StoredHeader> {
         *self.head.borrow()
     }
 
-    /// Follows the locally verified head: the signer may only sign at or below it.
+    /// Follows the durable head: the signer may only sign at or below it.
     pub fn subscribe_head(&self) -> watch::Receiver<Option<StoredHeader>> {
         self.head.subscribe()
+    }
+
+    fn set_head(&self, head: Option<StoredHeader>, durable: bool) {
+        *self.tip.lock().unwrap_or_else(PoisonError::into_inner) = head;
+        if durable {
+            self.head.send_if_modified(|announced| {
+                let changed = *announced != head;
+                *announced = head;
+                changed
+            });
+        }
+    }
+
+    /// After a synced commit every earlier commit is on disk too.
+    fn synced(&self) {
+        self.set_head(self.head(), true);
+    }
+
+    /// Syncs the blocks committed since the last synced one, announcing the head (one fsync;
+    /// nothing to do if the head is already durable). The follower calls it whenever it has
+    /// caught up with the chain, so a node at the tip announces every block at once.
+    pub fn flush(&self) -> Result<(), StateError> {
+        let Some(head) = self.head() else {
+            return Ok(());
+        };
+        if self.durable_head() == Some(head) {
+            return Ok(());
+        }
+        let mut txn = self.db.begin_write().map_err(db_err)?;
+        txn.set_durability(Durability::Immediate).map_err(db_err)?;
+        txn.open_table(META)
+            .map_err(db_err)?
+            .insert("head", head.number.to_be_bytes().as_slice())
+            .map_err(db_err)?;
+        txn.commit().map_err(db_err)?;
+        self.synced();
+        Ok(())
     }
 
     fn read_head(&self) -> Result<Option<StoredHeader>, StateError> {
@@ -385,7 +481,7 @@ impl StateStore {
 
     /// A snapshot reader of the state at the current head.
     pub fn reader(&self) -> Result<StateReader, StateError> {
-        StateReader::new(self.db.begin_read().map_err(db_err)?)
+        StateReader::new(self.db.begin_read().map_err(db_err)?, self.code.clone())
     }
 
     /// Writes the genesis state as block 0 (with `genesis` as its header) and returns its
@@ -475,8 +571,14 @@ impl StateStore {
         accept: impl FnOnce(B256) -> Option<StoredHeader>,
     ) -> Result<Option<B256>, StateError> {
         let number = block.number;
+        let durable = number.is_multiple_of(DURABLE_EVERY);
         let mut txn = self.db.begin_write().map_err(db_err)?;
-        txn.set_durability(Durability::Immediate).map_err(db_err)?;
+        let durability = if durable {
+            Durability::Immediate
+        } else {
+            Durability::None
+        };
+        txn.set_durability(durability).map_err(db_err)?;
         let mut journal = Journal::default();
         let root = apply_changes(&txn, &mut journal, changes)?;
         let Some(header) = accept(root) else {
@@ -498,7 +600,7 @@ impl StateStore {
                 .map_err(db_err)?;
         }
         txn.commit().map_err(db_err)?;
-        self.head.send_replace(Some(header));
+        self.set_head(Some(header), durable);
         Ok(Some(root))
     }
 
@@ -520,7 +622,9 @@ impl StateStore {
                 .insert(evidence.number, record.as_slice())
                 .map_err(db_err)?;
         }
-        txn.commit().map_err(db_err)
+        txn.commit().map_err(db_err)?;
+        self.synced();
+        Ok(())
     }
 
     /// All recorded mismatch evidence, by block number.
@@ -579,6 +683,7 @@ impl StateStore {
             txn.abort().map_err(db_err)?;
         } else {
             txn.commit().map_err(db_err)?;
+            self.synced();
         }
         Ok(pruned)
     }
@@ -594,6 +699,7 @@ impl StateStore {
             .map_err(db_err)?
             .is_some();
         txn.commit().map_err(db_err)?;
+        self.synced();
         Ok(removed)
     }
 
@@ -627,8 +733,32 @@ impl StateStore {
                 .map_err(db_err)?;
         }
         txn.commit().map_err(db_err)?;
-        self.head.send_replace(self.read_head()?);
+        self.set_head(self.read_head()?, true);
         Ok(())
+    }
+
+    /// Bytes stored in the state and history tables (what pruning bounds is the history).
+    pub fn sizes(&self) -> Result<StoreSizes, StateError> {
+        use redb::ReadableTableMetadata;
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let mut sizes = StoreSizes::default();
+        for table in [ACCOUNTS, STORAGE, CODE, TRIE] {
+            let stats = txn
+                .open_table(table)
+                .map_err(db_err)?
+                .stats()
+                .map_err(db_err)?;
+            sizes.state += stats.stored_bytes() + stats.metadata_bytes();
+        }
+        for table in [HEADERS, UNDO, EVIDENCE] {
+            let stats = txn
+                .open_table(table)
+                .map_err(db_err)?
+                .stats()
+                .map_err(db_err)?;
+            sizes.history += stats.stored_bytes() + stats.metadata_bytes();
+        }
+        Ok(sizes)
     }
 
     /// Recomputes the state root from the flat tables alone (for audits and tests; O(state)).
@@ -769,6 +899,15 @@ fn delete_counting(count: &mut u64) -> impl for<'f> FnMut(u64, &'f [u8]) -> bool
 
 fn decode_u64(bytes: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(bytes.try_into().ok()?))
+}
+
+/// A store dropped cleanly syncs its last blocks.
+impl Drop for StateStore {
+    fn drop(&mut self) {
+        if let Err(error) = self.flush() {
+            tracing::warn!(%error, "syncing the state store on close failed");
+        }
+    }
 }
 
 /// The code hash of an account without code, re-exported for callers building changes.
