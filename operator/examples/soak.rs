@@ -4,7 +4,8 @@
 //! `--no-prune` — both pruned as the node prunes them: at the L2's `finalized` block (anvil:
 //! 64 below its head) minus the retention, never past the signed head.
 //!
-//! Prints, every `--report-every` blocks, the datadir's size (state store + signing history),
+//! Prints, every `--report-every` blocks, the datadir's size (state store + signing history;
+//! the files' length and the disk they occupy),
 //! the bytes in the store's state and history tables, and the process' resident and peak
 //! resident memory (`VmRSS`, `VmHWM`). The datadir is a temporary directory, deleted at the end.
 //!
@@ -93,18 +94,20 @@ fn memory_kib() -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-/// Total size of the files under `dir`.
-fn dir_bytes(dir: &Path) -> u64 {
+/// Apparent size and allocated disk space of the files under `dir` (redb grows its file in
+/// large regions it has not written yet, so the two differ).
+fn dir_bytes(dir: &Path) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
     std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()
         .map(|entry| match entry.metadata() {
             Ok(meta) if meta.is_dir() => dir_bytes(&entry.path()),
-            Ok(meta) => meta.len(),
-            Err(_) => 0,
+            Ok(meta) => (meta.len(), meta.blocks() * 512),
+            Err(_) => (0, 0),
         })
-        .sum()
+        .fold((0, 0), |(a, b), (c, d)| (a + c, b + d))
 }
 
 fn mib(bytes: u64) -> f64 {
@@ -167,8 +170,17 @@ fn main() {
         datadir.path().display()
     );
     println!(
-        "{:>7} {:>10} {:>10} {:>11} {:>11} {:>9} {:>9} {:>8} {:>9}",
-        "blocks", "txs", "datadir", "state tbls", "history", "RSS", "peak RSS", "blk/s", "elapsed"
+        "{:>7} {:>10} {:>10} {:>10} {:>11} {:>11} {:>9} {:>9} {:>8} {:>9}",
+        "blocks",
+        "txs",
+        "files",
+        "on disk",
+        "state tbls",
+        "history",
+        "RSS",
+        "peak RSS",
+        "blk/s",
+        "elapsed"
     );
     let started = Instant::now();
     let (mut verified, mut txs, mut next_report) = (0u64, 0usize, args.report_every);
@@ -243,12 +255,14 @@ fn main() {
         while verified >= next_report {
             let sizes = store.sizes().expect("sizes");
             let (rss, peak) = memory_kib();
+            let (files, disk) = dir_bytes(datadir.path());
             let secs = started.elapsed().as_secs_f64();
             println!(
-                "{:>7} {:>10} {:>7.1} MiB {:>7.2} MiB {:>7.2} MiB {:>5} MiB {:>5} MiB {:>8.1} {:>7.0} s",
+                "{:>7} {:>10} {:>6.1} MiB {:>6.1} MiB {:>7.2} MiB {:>7.2} MiB {:>5} MiB {:>5} MiB {:>8.1} {:>7.0} s",
                 next_report,
                 txs,
-                mib(dir_bytes(datadir.path())),
+                mib(files),
+                mib(disk),
                 mib(sizes.state),
                 mib(sizes.history),
                 rss / 1024,
@@ -260,12 +274,14 @@ fn main() {
         }
     }
     let (_, peak) = memory_kib();
+    let (files, disk) = dir_bytes(datadir.path());
     println!(
         "done: {verified} blocks, {txs} transactions in {:.0} s ({:.0} s generating them on \
-         anvil); datadir {:.1} MiB; peak RSS {} MiB",
+         anvil); datadir {:.1} MiB ({:.1} MiB on disk); peak RSS {} MiB",
         started.elapsed().as_secs_f64(),
         generation.as_secs_f64(),
-        mib(dir_bytes(datadir.path())),
+        mib(files),
+        mib(disk),
         peak / 1024
     );
 }
