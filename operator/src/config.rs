@@ -15,7 +15,7 @@ use alloy_hardforks::EthereumHardfork;
 use alloy_primitives::Address;
 use serde::{Deserialize, de};
 
-use crate::execution::RuleSet;
+use crate::{execution::RuleSet, node::StorageSpec};
 
 /// Errors loading a configuration file.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +54,8 @@ pub struct OperatorConfig {
     pub rollups: Vec<RollupConfig>,
     #[serde(default)]
     pub delivery: DeliveryConfig,
+    #[serde(default)]
+    pub storage: StorageConfig,
 }
 
 /// The L1 with Surety's contracts.
@@ -112,6 +114,42 @@ impl Default for DeliveryConfig {
             batch_size: 256,
             max_backoff_ms: Duration::from_secs(5),
             timeout_ms: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The state stores (all optional).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// redb's page cache of each rollup's state store, in MiB.
+    pub cache_mib: u64,
+    /// Prune each rollup's undo journal, old headers, evidence and signing history below the
+    /// safe height (certified on L1 or finalized on the L2) minus `retention`.
+    pub prune: bool,
+    /// Blocks kept below the safe height.
+    pub retention: u64,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        let spec = StorageSpec::default();
+        Self {
+            cache_mib: (spec.cache_bytes >> 20) as u64,
+            prune: spec.prune,
+            retention: spec.retention,
+        }
+    }
+}
+
+impl StorageConfig {
+    /// The node's storage settings.
+    pub fn spec(&self) -> StorageSpec {
+        StorageSpec {
+            // Validated at load to at most 64 GiB.
+            cache_bytes: (self.cache_mib as usize) << 20,
+            prune: self.prune,
+            retention: self.retention,
         }
     }
 }
@@ -326,6 +364,12 @@ impl OperatorConfig {
         if self.delivery.timeout_ms.is_zero() {
             return invalid("delivery.timeout_ms", "must be positive");
         }
+        if !(16..=65_536).contains(&self.storage.cache_mib) {
+            return invalid("storage.cache_mib", "must be between 16 and 65536 (MiB)");
+        }
+        if self.storage.retention > 1_000_000 {
+            return invalid("storage.retention", "must be at most 1000000 blocks");
+        }
         Ok(())
     }
 }
@@ -378,6 +422,22 @@ mod tests {
         assert!(config.datadir.is_absolute());
         assert!(rollup.genesis.ends_with("genesis.json") && rollup.genesis.is_absolute());
         assert_eq!(config.delivery.batch_size, 256);
+        assert_eq!(config.storage.spec(), StorageSpec::default());
+        assert_eq!(config.storage.spec().cache_bytes, 256 << 20);
+    }
+
+    #[test]
+    fn storage_keys() {
+        let text = format!("{MINIMAL}\n[storage]\ncache_mib = 64\nprune = false\nretention = 10\n");
+        let spec = load(&text).unwrap().storage.spec();
+        assert_eq!(
+            spec,
+            StorageSpec {
+                cache_bytes: 64 << 20,
+                prune: false,
+                retention: 10
+            }
+        );
     }
 
     #[test]
@@ -402,6 +462,7 @@ mod tests {
         let config = OperatorConfig::load(&example).unwrap();
         assert_eq!(config.rollups[0].sign_at, SignAt::Confirmations(2));
         assert_eq!(config.aggregators.len(), 1);
+        assert_eq!(config.storage.spec(), StorageSpec::default());
     }
 
     #[test]
@@ -440,6 +501,18 @@ mod tests {
             (
                 format!("{MINIMAL}\n[delivery]\nbatch_size = 0\n"),
                 "`delivery.batch_size`",
+            ),
+            (
+                format!("{MINIMAL}\n[storage]\ncache_mib = 4\n"),
+                "`storage.cache_mib`: must be between 16 and 65536",
+            ),
+            (
+                format!("{MINIMAL}\n[storage]\nretention = 2000000\n"),
+                "`storage.retention`",
+            ),
+            (
+                format!("{MINIMAL}\n[storage]\ncache = 64\n"),
+                "unknown field `cache`",
             ),
         ];
         for (text, expected) in cases {

@@ -203,6 +203,7 @@ impl Follower {
                 .verified_head
                 .store(head.number, Ordering::Relaxed);
             if let Some(until) = self.config.until.filter(|&until| head.number >= until) {
+                self.flush().await?;
                 stats.elapsed = started.elapsed();
                 return Ok((
                     Outcome::Reached {
@@ -231,6 +232,8 @@ impl Follower {
                     self.handle_reorg(head.number).await?;
                     continue;
                 }
+                // Caught up: announce what was verified before waiting for more.
+                self.flush().await?;
                 tokio::time::sleep(self.config.poll_interval).await;
                 continue;
             }
@@ -311,6 +314,15 @@ impl Follower {
         tokio::task::spawn_blocking(move || Ok(kind.verify(&store, &input, || block_rlp(&input))?))
             .await
             .map_err(|e| FollowError::Worker(e.to_string()))?
+    }
+
+    /// Syncs the blocks verified since the last synced one (an fsync, on a blocking thread).
+    async fn flush(&self) -> Result<(), FollowError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.flush())
+            .await
+            .map_err(|e| FollowError::Worker(e.to_string()))??;
+        Ok(())
     }
 
     /// Whether the endpoint's block at the local head's height is no longer the local head.

@@ -28,5 +28,5 @@ pub mod watchtower;
 
 pub use node::{
     Fault, GenesisMismatch, NodeError, NodeOutcome, NodeSpec, OperatorNode, RollupSpec,
-    SigningSpec, compute_genesis,
+    SigningSpec, StorageSpec, compute_genesis,
 };

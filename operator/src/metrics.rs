@@ -23,6 +23,12 @@ pub struct Metrics {
     pub signable_head: AtomicU64,
     /// L2 RPC calls that failed transiently and were retried after a backoff.
     pub rpc_retries: AtomicU64,
+    /// Undo journals, headers and evidence records deleted by pruning.
+    pub pruned_undo: AtomicU64,
+    pub pruned_headers: AtomicU64,
+    pub pruned_evidence: AtomicU64,
+    /// The height the store was last pruned at (0 before the first pass).
+    pub pruned_height: AtomicU64,
 }
 
 impl Metrics {
@@ -53,6 +59,18 @@ impl Metrics {
             ("surety_signed_head", "gauge", &self.signed_head),
             ("surety_signable_head", "gauge", &self.signable_head),
             ("surety_rpc_retries_total", "counter", &self.rpc_retries),
+            ("surety_pruned_undo_total", "counter", &self.pruned_undo),
+            (
+                "surety_pruned_headers_total",
+                "counter",
+                &self.pruned_headers,
+            ),
+            (
+                "surety_pruned_evidence_total",
+                "counter",
+                &self.pruned_evidence,
+            ),
+            ("surety_pruned_height", "gauge", &self.pruned_height),
         ];
         for (name, kind, value) in series {
             let labels = if labels.is_empty() {

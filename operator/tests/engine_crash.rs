@@ -168,7 +168,9 @@ fn supervisor() {
         if before == Some(BLOCKS) {
             break;
         }
-        let delay = Duration::from_millis(rng.gen_range(0..300));
+        // Blocks are synced in groups of DURABLE_EVERY: the window must span a few groups for
+        // kills to land both between and during synced commits.
+        let delay = Duration::from_millis(rng.gen_range(0..3_000));
         let run = run_child(&l2, datadir, Some(delay));
         let after = stored_head(datadir);
         if run.resumed != u64::MAX {

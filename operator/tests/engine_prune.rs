@@ -4,9 +4,10 @@
 
 use alloy_consensus::Header;
 use alloy_primitives::{Address, B256, U256};
+use revm::database::DatabaseRef;
 use surety_operator::state::{
-    AccountChange, AccountState, BLOCKHASH_WINDOW, EMPTY_CODE_HASH, StateChanges, StateError,
-    StateStore, Verdict,
+    AccountChange, AccountState, BLOCKHASH_WINDOW, EMPTY_CODE_HASH, Pruned, StateChanges,
+    StateError, StateStore, Verdict,
 };
 
 fn balance_change(balance: u64) -> StateChanges {
@@ -55,27 +56,77 @@ fn chain(blocks: u64) -> (StateStore, Vec<B256>) {
 
 #[test]
 fn prune_keeps_what_the_engine_needs() {
-    let (store, roots) = chain(400);
-    store.prune(350).unwrap();
-    // Genesis stays, headers below the BLOCKHASH window go, the window stays.
+    let (store, roots) = chain(700);
+    let pruned = store.prune(650).unwrap();
+    // Undo journals at or below the pruned height go (genesis's included), headers more than
+    // BLOCKHASH_WINDOW below it go, genesis's header stays.
+    assert_eq!(pruned.undo, 651);
+    let keep_from = 650 - BLOCKHASH_WINDOW;
+    assert_eq!(pruned.headers, keep_from - 1);
     assert!(store.header(0).unwrap().is_some());
-    let window_start = 400 - BLOCKHASH_WINDOW;
-    assert!(store.header(window_start - 1).unwrap().is_none());
-    assert!(store.header(window_start).unwrap().is_some());
-    assert!(store.block_header(400).unwrap().is_some());
-    // Reorgs down to the finalized height still work; below it the journal is gone.
+    assert!(store.header(keep_from - 1).unwrap().is_none());
+    assert!(store.header(keep_from).unwrap().is_some());
+    assert!(store.block_header(700).unwrap().is_some());
+    // Pruning again at the same height finds nothing.
+    assert_eq!(store.prune(650).unwrap(), Pruned::default());
+    // Reorgs down to the pruned height still work; below it the journal is gone.
     assert!(matches!(
-        store.rollback_to(340),
+        store.rollback_to(640),
         Err(StateError::TooDeep { .. })
     ));
     assert_eq!(
         store.head().unwrap().number,
-        400,
+        700,
         "a refused rollback changes nothing"
     );
-    store.rollback_to(350).unwrap();
-    assert_eq!(store.head().unwrap().state_root, roots[350]);
-    assert_eq!(store.full_state_root().unwrap(), roots[350]);
+    store.rollback_to(650).unwrap();
+    assert_eq!(store.head().unwrap().state_root, roots[650]);
+    assert_eq!(store.full_state_root().unwrap(), roots[650]);
+    // The block re-executed on top of the fork point still sees the whole BLOCKHASH window.
+    let reader = store.reader().unwrap();
+    for number in 651 - BLOCKHASH_WINDOW..=650 {
+        assert_ne!(
+            reader.block_hash_ref(number).unwrap(),
+            B256::ZERO,
+            "{number}"
+        );
+    }
+}
+
+#[test]
+fn prune_drops_evidence_once_the_chain_is_verified_past_it() {
+    let (store, _) = chain(2);
+    let parent_hash = store.head().unwrap().hash;
+    let lying = Header {
+        number: 3,
+        parent_hash,
+        state_root: B256::repeat_byte(0x42),
+        ..Header::default()
+    };
+    let verdict = store
+        .apply_block(lying.hash_slow(), &lying, balance_change(3), || vec![1])
+        .unwrap();
+    assert!(matches!(verdict, Verdict::Mismatch { .. }));
+    // The pruned height is clamped to the verified head: evidence above it stays.
+    assert_eq!(store.prune(3).unwrap().evidence, 0);
+    assert_eq!(store.evidence().unwrap().len(), 1);
+    // The L2 replaces the lying block and the chain is verified past it: once the pruned height
+    // reaches it, the evidence goes too.
+    let scratch = StateStore::in_memory().unwrap();
+    let root = scratch
+        .bootstrap(&Header::default(), balance_change(3))
+        .unwrap();
+    let honest = Header {
+        state_root: root,
+        ..lying
+    };
+    let verdict = store
+        .apply_block(honest.hash_slow(), &honest, balance_change(3), Vec::new)
+        .unwrap();
+    assert_eq!(verdict, Verdict::Match(root));
+    assert_eq!(store.prune(2).unwrap().evidence, 0);
+    assert_eq!(store.prune(3).unwrap().evidence, 1);
+    assert!(store.evidence().unwrap().is_empty());
 }
 
 #[test]

@@ -16,6 +16,7 @@ pub struct SignerMetrics {
     unknown_rollup: AtomicU64,
     wrong_domain: AtomicU64,
     storage_failures: AtomicU64,
+    pruned: AtomicU64,
 }
 
 /// A point-in-time copy of [`SignerMetrics`].
@@ -34,12 +35,18 @@ pub struct SignerMetricsSnapshot {
     pub wrong_domain: u64,
     /// Requests that failed closed on a storage error (or a handle poisoned by one).
     pub storage_failures: u64,
+    /// Records deleted by pruning (their heights stay refused below the low watermark).
+    pub pruned: u64,
 }
 
 impl SignerMetrics {
     pub(crate) fn released(&self, new: usize, repeated: usize) {
         self.signed.fetch_add(new as u64, Relaxed);
         self.repeated.fetch_add(repeated as u64, Relaxed);
+    }
+
+    pub(crate) fn pruned(&self, records: u64) {
+        self.pruned.fetch_add(records, Relaxed);
     }
 
     pub(crate) fn failed(&self, error: &Error) {
@@ -68,6 +75,7 @@ impl SignerMetrics {
             unknown_rollup: self.unknown_rollup.load(Relaxed),
             wrong_domain: self.wrong_domain.load(Relaxed),
             storage_failures: self.storage_failures.load(Relaxed),
+            pruned: self.pruned.load(Relaxed),
         }
     }
 }
@@ -80,8 +88,10 @@ impl SignerMetricsSnapshot {
              # TYPE surety_signer_repeated_total counter\nsurety_signer_repeated_total {}\n\
              # TYPE surety_signer_storage_failures_total counter\n\
              surety_signer_storage_failures_total {}\n\
+             # TYPE surety_pruned_signed_statements_total counter\n\
+             surety_pruned_signed_statements_total {}\n\
              # TYPE surety_signer_refused_total counter\n",
-            self.signed, self.repeated, self.storage_failures
+            self.signed, self.repeated, self.storage_failures, self.pruned
         ));
         for (reason, n) in [
             ("conflict", self.conflict),

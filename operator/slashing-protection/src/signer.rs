@@ -46,6 +46,17 @@ impl<H: VerifiedHeads> ProtectedSigner<H> {
         &self.metrics
     }
 
+    /// Forgets this key's records on `rollup_id` at heights `<= up_to` and raises its low
+    /// watermark to `up_to` (one durable commit), as Lighthouse prunes below finality: the
+    /// history stays bounded, and every height at or below the watermark stays refused
+    /// ([`Refusal::BelowWatermark`]) — a pruned record can never be replaced by a conflicting
+    /// signature. Returns the number of records deleted.
+    pub fn prune(&self, rollup_id: u64, up_to: u64) -> Result<u64, Error> {
+        let deleted = self.db.prune(&self.pubkey, rollup_id, up_to)?;
+        self.metrics.pruned(deleted);
+        Ok(deleted)
+    }
+
     /// Signs one statement after recording it durably (one commit).
     pub fn sign(&self, domain: &Domain, statement: &Statement) -> Result<Signature, Error> {
         let signing_root = statement.signing_root(domain);
@@ -156,5 +167,134 @@ impl<H> fmt::Debug for ProtectedSigner<H> {
             )
             .field("domain", self.db.domain())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use alloy_primitives::Address;
+    use redb::backends::InMemoryBackend;
+
+    use super::*;
+    use crate::heads::{ChainError, VerifiedBlock, VerifiedChain};
+
+    const DOMAIN: Domain = Domain::new(1, Address::repeat_byte(0x5e));
+
+    /// A verified chain whose block at every height up to `head` is `block`, with `root`.
+    struct Fixed {
+        head: u64,
+        block: u8,
+        root: u8,
+    }
+
+    impl VerifiedChain for Fixed {
+        fn verified_head(&self) -> Option<u64> {
+            Some(self.head)
+        }
+
+        fn verified_block(&self, number: u64) -> Result<Option<VerifiedBlock>, ChainError> {
+            Ok((number <= self.head).then(|| VerifiedBlock {
+                number,
+                hash: B256::repeat_byte(self.block),
+                parent_hash: B256::ZERO,
+                state_root: B256::repeat_byte(self.root),
+            }))
+        }
+    }
+
+    fn statement(number: u64, block: u8, root: u8) -> Statement {
+        Statement {
+            rollup_id: 1,
+            block_number: number,
+            block_hash: B256::repeat_byte(block),
+            parent_hash: B256::ZERO,
+            state_root: B256::repeat_byte(root),
+        }
+    }
+
+    fn signer(block: u8, root: u8, db: SlashingDatabase) -> ProtectedSigner<HashMap<u64, Fixed>> {
+        let chain = Fixed {
+            head: 10,
+            block,
+            root,
+        };
+        ProtectedSigner::new(
+            db,
+            SecretKey::from_ikm(&[7; 32]),
+            HashMap::from([(1, chain)]),
+        )
+    }
+
+    fn below_watermark(result: Result<Signature, Error>) -> bool {
+        matches!(
+            result,
+            Err(Error::Refused(Refusal::BelowWatermark { watermark: 5, .. }))
+        )
+    }
+
+    /// Heights whose records were pruned are refused, whether the request repeats the pruned
+    /// statement or conflicts with it: pruning never turns into a second signature at a height.
+    #[test]
+    fn a_pruned_height_is_refused_never_signed_again() {
+        let db = SlashingDatabase::create_with_backend(InMemoryBackend::new(), &DOMAIN).unwrap();
+        let original = signer(0xaa, 0x01, db);
+        for number in 1..=8 {
+            original
+                .sign(&DOMAIN, &statement(number, 0xaa, 0x01))
+                .unwrap();
+        }
+        assert_eq!(original.prune(1, 5).unwrap(), 5);
+        assert_eq!(original.metrics().snapshot().pruned, 5);
+        for number in 1..=5 {
+            assert!(below_watermark(
+                original.sign(&DOMAIN, &statement(number, 0xaa, 0x01))
+            ));
+            assert!(
+                original
+                    .database()
+                    .signed_at(original.public_key(), 1, number)
+                    .unwrap()
+                    .is_none()
+            );
+        }
+        // Above the watermark the history is intact: a repeat is served.
+        assert!(original.sign(&DOMAIN, &statement(6, 0xaa, 0x01)).is_ok());
+
+        // The chain is then replaced (a reorg below the watermark, or another verified branch):
+        // the conflicting statements it verified are refused at every pruned height.
+        let db = original.db;
+        let replaced = signer(0xbb, 0x02, db);
+        assert!(matches!(
+            replaced.sign(&DOMAIN, &statement(6, 0xbb, 0x02)),
+            Err(Error::Refused(Refusal::Conflict { .. }))
+        ));
+        for number in 0..=5 {
+            assert!(below_watermark(
+                replaced.sign(&DOMAIN, &statement(number, 0xbb, 0x02))
+            ));
+        }
+        assert!(below_watermark(
+            replaced
+                .sign_batch(
+                    &DOMAIN,
+                    &[statement(9, 0xbb, 0x02), statement(4, 0xbb, 0x02)]
+                )
+                .map(|mut signatures| signatures.remove(0))
+        ));
+        assert_eq!(replaced.metrics().snapshot().below_watermark, 7);
+        // Pruning again below the watermark never lowers it.
+        assert_eq!(replaced.prune(1, 3).unwrap(), 0);
+        assert_eq!(
+            replaced
+                .database()
+                .low_watermark(replaced.public_key(), 1)
+                .unwrap(),
+            Some(5)
+        );
+        assert!(below_watermark(
+            replaced.sign(&DOMAIN, &statement(4, 0xbb, 0x02))
+        ));
     }
 }

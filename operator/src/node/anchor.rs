@@ -78,6 +78,17 @@ impl L1 {
     }
 }
 
+impl L1 {
+    /// The highest block of `rollup_id` with a certificate on L1.
+    pub(crate) async fn certified_head(&self, rollup_id: u64) -> Result<u64, NodeError> {
+        CertificateVerifier::new(self.verifier, &self.provider)
+            .latestCertifiedBlock(rollup_id)
+            .call()
+            .await
+            .map_err(|e| NodeError::L1(e.to_string()))
+    }
+}
+
 /// Refuses a locally computed genesis that differs from the registered one: a wrong genesis
 /// file would make every honest block look like a lie.
 pub(crate) fn check_genesis(

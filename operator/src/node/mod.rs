@@ -9,7 +9,10 @@
 //! `slashing_protection.redb` (the signing history), `outbox.redb` (what is not yet delivered).
 
 mod anchor;
+mod prune;
 mod signing;
+
+pub use prune::prune_height;
 
 use std::{
     collections::HashMap,
@@ -37,7 +40,7 @@ use crate::{
     genesis::GenesisFile,
     metrics::{Metrics, Response, serve},
     outbox::{Message, Outbox, OutboxError},
-    state::{StateError, StateStore, StoredHeader},
+    state::{DEFAULT_CACHE_BYTES, StateError, StateStore, StoredHeader},
     watchtower::{Dispute, Watchtower, WatchtowerMetrics, WatchtowerSpec},
 };
 
@@ -142,6 +145,27 @@ pub struct NodeSpec {
     pub poll_interval: Duration,
 }
 
+/// How the node keeps each rollup's state store (the `[storage]` configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StorageSpec {
+    /// redb's page cache of each rollup's store.
+    pub cache_bytes: usize,
+    /// Prune the state stores and the signing history below the safe height.
+    pub prune: bool,
+    /// Blocks kept below the safe height (certified on L1 or finalized on the L2).
+    pub retention: u64,
+}
+
+impl Default for StorageSpec {
+    fn default() -> Self {
+        Self {
+            cache_bytes: DEFAULT_CACHE_BYTES,
+            prune: true,
+            retention: 128,
+        }
+    }
+}
+
 struct RollupRuntime {
     spec: RollupSpec,
     execution: ExecutionKind,
@@ -197,6 +221,9 @@ pub enum Fault {
 /// A built node, ready to [`run`](Self::run).
 pub struct OperatorNode {
     datadir: PathBuf,
+    storage: StorageSpec,
+    /// The L1 the certified heads are read from (a signing node only).
+    l1: Option<anchor::L1>,
     http_addr: Option<SocketAddr>,
     rollups: Vec<RollupRuntime>,
     signing: Option<SigningRuntime>,
@@ -209,6 +236,14 @@ impl OperatorNode {
     /// Opens the stores, bootstraps each rollup's genesis and — when signing — checks it against
     /// the genesis registered on L1 and opens the signing history and outbox.
     pub async fn build(spec: NodeSpec) -> Result<Self, NodeError> {
+        Self::build_with_storage(spec, StorageSpec::default()).await
+    }
+
+    /// [`build`](Self::build) with the given state-store cache and pruning settings.
+    pub async fn build_with_storage(
+        spec: NodeSpec,
+        storage: StorageSpec,
+    ) -> Result<Self, NodeError> {
         let mkdir = |path: PathBuf| {
             std::fs::create_dir_all(&path).map_err(|source| NodeError::Datadir { path, source })
         };
@@ -223,7 +258,8 @@ impl OperatorNode {
         };
         let mut rollups = Vec::new();
         for rollup in spec.rollups {
-            let (store, provider, execution) = open_rollup(&spec.datadir, &rollup).await?;
+            let (store, provider, execution) =
+                open_rollup(&spec.datadir, &rollup, storage.cache_bytes).await?;
             let metrics = Arc::new(Metrics::default());
             let mut sign_from = 1;
             if let Some((l1, _)) = &l1 {
@@ -245,8 +281,9 @@ impl OperatorNode {
             });
         }
         let mut watchtower = None;
-        let signing = match (spec.signing, l1) {
+        let signing = match (spec.signing, &l1) {
             (Some(signing), Some((_, domain))) => {
+                let domain = *domain;
                 let db = SlashingDatabase::create_or_open(&database_path(&spec.datadir), &domain)?;
                 let chains: HashMap<u64, Arc<StateStore>> = rollups
                     .iter()
@@ -286,6 +323,8 @@ impl OperatorNode {
         };
         Ok(Self {
             datadir: spec.datadir,
+            storage,
+            l1: l1.map(|(l1, _)| l1),
             http_addr: spec.http_addr,
             rollups,
             signing,
@@ -348,6 +387,19 @@ impl OperatorNode {
                     start: rollup.sign_from,
                 };
                 tasks.spawn(async move { Err(loop_.run().await) });
+            }
+            if self.storage.prune {
+                let pruner = prune::Pruner {
+                    rollup_id: rollup.spec.id,
+                    provider: rollup.provider.clone(),
+                    l1: self.l1.clone(),
+                    store: rollup.store.clone(),
+                    signer: signing.as_ref().map(|s| s.signer.clone()),
+                    metrics: rollup.metrics.clone(),
+                    retention: self.storage.retention,
+                    poll_interval: self.poll_interval,
+                };
+                tasks.spawn(async move { Err(pruner.run().await) });
             }
         }
         if let Some(watchtower) = self.watchtower {
@@ -427,13 +479,17 @@ impl OperatorNode {
 async fn open_rollup(
     datadir: &Path,
     rollup: &RollupSpec,
+    cache_bytes: usize,
 ) -> Result<(Arc<StateStore>, RootProvider, ExecutionKind), NodeError> {
     let dir = datadir.join("rollups").join(rollup.id.to_string());
     std::fs::create_dir_all(&dir).map_err(|source| NodeError::Datadir {
         path: dir.clone(),
         source,
     })?;
-    let store = Arc::new(StateStore::open(dir.join("state.redb"))?);
+    let store = Arc::new(StateStore::open_with_cache(
+        dir.join("state.redb"),
+        cache_bytes,
+    )?);
     let follow_err = |source| NodeError::Follow {
         rollup_id: rollup.id,
         source,
@@ -461,7 +517,7 @@ pub async fn compute_genesis(
     datadir: &Path,
     rollup: &RollupSpec,
 ) -> Result<StoredHeader, NodeError> {
-    let (store, _, _) = open_rollup(datadir, rollup).await?;
+    let (store, _, _) = open_rollup(datadir, rollup, DEFAULT_CACHE_BYTES).await?;
     Ok(store.header(0)?.ok_or(StateError::NotBootstrapped)?)
 }
 

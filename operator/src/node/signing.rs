@@ -71,7 +71,7 @@ impl SigningLoop {
 
     /// Signs what became signable from `next` on; returns the last height handled.
     async fn tick(&self, next: u64) -> Result<Option<u64>, NodeError> {
-        let Some(verified) = self.store.head().map(|h| h.number) else {
+        let Some(verified) = self.store.durable_head().map(|h| h.number) else {
             return Ok(None);
         };
         let signable = self.signable_head().await?;

@@ -8,9 +8,11 @@ use revm::{
     state::{AccountInfo, Bytecode},
 };
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use super::{
-    ACCOUNTS, AccountRecord, AccountState, CODE, HEADERS, STORAGE, StateError, StateSource, db_err,
-    trie, trie_account,
+    ACCOUNTS, AccountRecord, AccountState, CODE, CodeCache, HEADERS, STORAGE, StateError,
+    StateSource, db_err, trie, trie_account,
 };
 
 /// One account of [`StateReader::dump`].
@@ -27,6 +29,7 @@ pub struct StateReader {
     storage: ReadOnlyTable<&'static [u8], &'static [u8]>,
     code: ReadOnlyTable<&'static [u8], &'static [u8]>,
     headers: ReadOnlyTable<u64, &'static [u8]>,
+    code_cache: Arc<Mutex<CodeCache>>,
 }
 
 impl std::fmt::Debug for StateReader {
@@ -36,12 +39,16 @@ impl std::fmt::Debug for StateReader {
 }
 
 impl StateReader {
-    pub(crate) fn new(txn: ReadTransaction) -> Result<Self, StateError> {
+    pub(crate) fn new(
+        txn: ReadTransaction,
+        code_cache: Arc<Mutex<CodeCache>>,
+    ) -> Result<Self, StateError> {
         Ok(Self {
             accounts: txn.open_table(ACCOUNTS).map_err(db_err)?,
             storage: txn.open_table(STORAGE).map_err(db_err)?,
             code: txn.open_table(CODE).map_err(db_err)?,
             headers: txn.open_table(HEADERS).map_err(db_err)?,
+            code_cache,
         })
     }
 
@@ -130,9 +137,19 @@ impl DatabaseRef for StateReader {
         if code_hash == KECCAK_EMPTY {
             return Ok(Bytecode::default());
         }
+        let cache = || {
+            self.code_cache
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        };
+        if let Some(code) = cache().get(&code_hash) {
+            return Ok(code);
+        }
         let code = self.code.get(code_hash.as_slice()).map_err(db_err)?;
         let code = code.ok_or(StateError::Corrupt("code"))?;
-        Ok(Bytecode::new_raw(code.value().to_vec().into()))
+        let code = Bytecode::new_raw(code.value().to_vec().into());
+        cache().insert(code_hash, code.clone());
+        Ok(code)
     }
 
     fn storage_ref(&self, address: Address, index: U256) -> Result<U256, StateError> {

@@ -30,7 +30,11 @@ use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY, Nibbles, TrieAccount};
 use journal::{Journal, Tag};
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 use revm::{database::BundleState, state::Bytecode};
-use std::{collections::BTreeMap, path::Path};
+use std::{
+    collections::{BTreeMap, HashMap},
+    path::Path,
+    sync::{Arc, Mutex, PoisonError},
+};
 use surety_slashing_protection::{ChainError, VerifiedBlock, VerifiedChain};
 use tokio::sync::watch;
 
@@ -279,7 +283,7 @@ pub struct Evidence {
 /// The store is the node's record of what it verified: the signer reads it directly.
 impl VerifiedChain for StateStore {
     fn verified_head(&self) -> Option<u64> {
-        self.head().map(|head| head.number)
+        self.durable_head().map(|head| head.number)
     }
 
     fn verified_block(&self, number: u64) -> Result<Option<VerifiedBlock>, ChainError> {
@@ -287,17 +291,81 @@ impl VerifiedChain for StateStore {
     }
 }
 
+/// What one [`StateStore::prune`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Undo journals (one per block).
+    pub undo: u64,
+    /// Verified headers.
+    pub headers: u64,
+    /// Evidence records.
+    pub evidence: u64,
+}
+
+/// Bytes stored in a store's tables ([`StateStore::sizes`]), excluding redb's free pages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreSizes {
+    /// The live state: accounts, storage, code and trie nodes.
+    pub state: u64,
+    /// The history: headers, undo journals and evidence.
+    pub history: u64,
+}
+
+/// redb's page cache of a store opened with [`StateStore::open`]; the node's default
+/// (`storage.cache_mib`). redb's own default is 1 GiB.
+pub const DEFAULT_CACHE_BYTES: usize = 256 << 20;
+
+/// Blocks committed without an fsync before one that is synced (group commit): a block's
+/// fsync is off the per-block critical path, and only synced blocks are announced.
+pub const DURABLE_EVERY: u64 = 16;
+
+/// Analysed contract code by hash, shared by the store's readers: code is content-addressed,
+/// so an entry is never stale, and each contract's jump table is built once, not once per block.
+#[derive(Debug, Default)]
+pub(crate) struct CodeCache {
+    code: HashMap<B256, Bytecode>,
+    bytes: usize,
+}
+
+/// Code kept in [`CodeCache`] before it starts over.
+const CODE_CACHE_BYTES: usize = 64 << 20;
+
+impl CodeCache {
+    pub(crate) fn get(&self, hash: &B256) -> Option<Bytecode> {
+        self.code.get(hash).cloned()
+    }
+
+    pub(crate) fn insert(&mut self, hash: B256, code: Bytecode) {
+        if self.bytes + code.len() > CODE_CACHE_BYTES {
+            self.code.clear();
+            self.bytes = 0;
+        }
+        self.bytes += code.len();
+        self.code.insert(hash, code);
+    }
+}
+
 /// The redb state store.
+///
+/// Blocks are committed in groups ([`DURABLE_EVERY`]): each block is one atomic redb
+/// transaction, but only every group's last block (and any rollback, evidence, prune or
+/// [`flush`](Self::flush)) is synced to disk. [`head`](Self::head) is the last committed block,
+/// the one the next block executes on; [`durable_head`](Self::durable_head) — what
+/// [`subscribe_head`](Self::subscribe_head) announces and the signer may sign up to — is the last
+/// synced one. A crash loses at most the unsynced blocks, which were never announced, and the
+/// store reopens at its durable head.
 #[derive(Debug)]
 pub struct StateStore {
     db: Database,
+    tip: Mutex<Option<StoredHeader>>,
     head: watch::Sender<Option<StoredHeader>>,
+    code: Arc<Mutex<CodeCache>>,
 }
 
 impl StateStore {
-    /// Opens (or creates) the store at `path` with redb's default cache.
+    /// Opens (or creates) the store at `path` with a page cache of [`DEFAULT_CACHE_BYTES`].
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StateError> {
-        Self::init(Database::create(path).map_err(db_err)?)
+        Self::open_with_cache(path, DEFAULT_CACHE_BYTES)
     }
 
     /// Opens (or creates) the store at `path` with a page cache of `cache_bytes`.
@@ -331,21 +399,64 @@ impl StateStore {
         txn.commit().map_err(db_err)?;
         let store = Self {
             db,
+            tip: Mutex::new(None),
             head: watch::Sender::new(None),
+            code: Arc::default(),
         };
-        let head = store.read_head()?;
-        store.head.send_replace(head);
+        store.set_head(store.read_head()?, true);
         Ok(store)
     }
 
-    /// The last verified block (`None` before bootstrap).
+    /// The last verified block, the one the next block executes on (`None` before bootstrap).
     pub fn head(&self) -> Option<StoredHeader> {
+        *self.tip.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The last verified block synced to disk: it survives any crash.
+    pub fn durable_head(&self) -> Option<StoredHeader> {
         *self.head.borrow()
     }
 
-    /// Follows the locally verified head: the signer may only sign at or below it.
+    /// Follows the durable head: the signer may only sign at or below it.
     pub fn subscribe_head(&self) -> watch::Receiver<Option<StoredHeader>> {
         self.head.subscribe()
+    }
+
+    fn set_head(&self, head: Option<StoredHeader>, durable: bool) {
+        *self.tip.lock().unwrap_or_else(PoisonError::into_inner) = head;
+        if durable {
+            self.head.send_if_modified(|announced| {
+                let changed = *announced != head;
+                *announced = head;
+                changed
+            });
+        }
+    }
+
+    /// After a synced commit every earlier commit is on disk too.
+    fn synced(&self) {
+        self.set_head(self.head(), true);
+    }
+
+    /// Syncs the blocks committed since the last synced one, announcing the head (one fsync;
+    /// nothing to do if the head is already durable). The follower calls it whenever it has
+    /// caught up with the chain, so a node at the tip announces every block at once.
+    pub fn flush(&self) -> Result<(), StateError> {
+        let Some(head) = self.head() else {
+            return Ok(());
+        };
+        if self.durable_head() == Some(head) {
+            return Ok(());
+        }
+        let mut txn = self.db.begin_write().map_err(db_err)?;
+        txn.set_durability(Durability::Immediate).map_err(db_err)?;
+        txn.open_table(META)
+            .map_err(db_err)?
+            .insert("head", head.number.to_be_bytes().as_slice())
+            .map_err(db_err)?;
+        txn.commit().map_err(db_err)?;
+        self.synced();
+        Ok(())
     }
 
     fn read_head(&self) -> Result<Option<StoredHeader>, StateError> {
@@ -406,7 +517,7 @@ impl StateStore {
 
     /// A snapshot reader of the state at the current head.
     pub fn reader(&self) -> Result<StateReader, StateError> {
-        StateReader::new(self.db.begin_read().map_err(db_err)?)
+        StateReader::new(self.db.begin_read().map_err(db_err)?, self.code.clone())
     }
 
     /// Writes the genesis state as block 0 (with `genesis` as its header) and returns its
@@ -496,8 +607,14 @@ impl StateStore {
         accept: impl FnOnce(B256) -> Option<StoredHeader>,
     ) -> Result<Option<B256>, StateError> {
         let number = block.number;
+        let durable = number.is_multiple_of(DURABLE_EVERY);
         let mut txn = self.db.begin_write().map_err(db_err)?;
-        txn.set_durability(Durability::Immediate).map_err(db_err)?;
+        let durability = if durable {
+            Durability::Immediate
+        } else {
+            Durability::None
+        };
+        txn.set_durability(durability).map_err(db_err)?;
         let mut journal = Journal::default();
         let root = apply_changes(&txn, &mut journal, changes)?;
         let Some(header) = accept(root) else {
@@ -519,7 +636,7 @@ impl StateStore {
                 .map_err(db_err)?;
         }
         txn.commit().map_err(db_err)?;
-        self.head.send_replace(Some(header));
+        self.set_head(Some(header), durable);
         Ok(Some(root))
     }
 
@@ -541,7 +658,9 @@ impl StateStore {
                 .insert((evidence.number, evidence.hash.0), record.as_slice())
                 .map_err(db_err)?;
         }
-        txn.commit().map_err(db_err)
+        txn.commit().map_err(db_err)?;
+        self.synced();
+        Ok(())
     }
 
     /// All recorded fault evidence, by block number, then block hash.
@@ -571,25 +690,42 @@ impl StateStore {
         Ok(out)
     }
 
-    /// Drops what is only needed above a finalized height: undo journals of blocks at or below
-    /// `finalized` (they can no longer be reorged) and headers below it, except genesis (what
-    /// the store was bootstrapped from), the parent of the next block and the BLOCKHASH window
-    /// below the head.
-    pub fn prune(&self, finalized: u64) -> Result<(), StateError> {
+    /// Drops what is only needed above a finalized height (one durable commit): the undo
+    /// journals of blocks at or below `finalized` (they can no longer be reorged), the headers
+    /// more than [`BLOCKHASH_WINDOW`] below it (genesis stays: it is what the store was
+    /// bootstrapped from) and the evidence at or below it. Headers are kept from
+    /// `finalized - BLOCKHASH_WINDOW`, not from the head's window, because a reorg may roll back
+    /// to `finalized` itself and the block re-executed on top of it reads the 256 hashes below.
+    pub fn prune(&self, finalized: u64) -> Result<Pruned, StateError> {
         let head = self.head().ok_or(StateError::NotBootstrapped)?;
         let finalized = finalized.min(head.number);
-        let keep_headers_from = finalized.min(head.number.saturating_sub(BLOCKHASH_WINDOW));
+        let keep_headers_from = finalized.saturating_sub(BLOCKHASH_WINDOW).max(1);
+        let mut pruned = Pruned::default();
         let mut txn = self.db.begin_write().map_err(db_err)?;
         txn.set_durability(Durability::Immediate).map_err(db_err)?;
         {
             let mut undo = txn.open_table(UNDO).map_err(db_err)?;
-            undo.retain_in(..=finalized, |_, _| false).map_err(db_err)?;
+            undo.retain_in(..=finalized, delete_counting(&mut pruned.undo))
+                .map_err(db_err)?;
             let mut headers = txn.open_table(HEADERS).map_err(db_err)?;
             headers
-                .retain_in(1..keep_headers_from, |_, _| false)
+                .retain_in(1..keep_headers_from, delete_counting(&mut pruned.headers))
+                .map_err(db_err)?;
+            let mut evidence = txn.open_table(EVIDENCE).map_err(db_err)?;
+            evidence
+                .retain_in(..=(finalized, [0xff; 32]), |_, _| {
+                    pruned.evidence += 1;
+                    false
+                })
                 .map_err(db_err)?;
         }
-        txn.commit().map_err(db_err)
+        if pruned == Pruned::default() {
+            txn.abort().map_err(db_err)?;
+        } else {
+            txn.commit().map_err(db_err)?;
+            self.synced();
+        }
+        Ok(pruned)
     }
 
     /// Forgets the evidence recorded for every block at height `number` (once it has been
@@ -606,6 +742,7 @@ impl StateStore {
             })
             .map_err(db_err)?;
         txn.commit().map_err(db_err)?;
+        self.synced();
         Ok(removed)
     }
 
@@ -639,8 +776,38 @@ impl StateStore {
                 .map_err(db_err)?;
         }
         txn.commit().map_err(db_err)?;
-        self.head.send_replace(self.read_head()?);
+        self.set_head(self.read_head()?, true);
         Ok(())
+    }
+
+    /// Bytes stored in the state and history tables (what pruning bounds is the history).
+    pub fn sizes(&self) -> Result<StoreSizes, StateError> {
+        use redb::ReadableTableMetadata;
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let mut sizes = StoreSizes::default();
+        for table in [ACCOUNTS, STORAGE, CODE, TRIE] {
+            let stats = txn
+                .open_table(table)
+                .map_err(db_err)?
+                .stats()
+                .map_err(db_err)?;
+            sizes.state += stats.stored_bytes() + stats.metadata_bytes();
+        }
+        for table in [HEADERS, UNDO] {
+            let stats = txn
+                .open_table(table)
+                .map_err(db_err)?
+                .stats()
+                .map_err(db_err)?;
+            sizes.history += stats.stored_bytes() + stats.metadata_bytes();
+        }
+        let evidence = txn
+            .open_table(EVIDENCE)
+            .map_err(db_err)?
+            .stats()
+            .map_err(db_err)?;
+        sizes.history += evidence.stored_bytes() + evidence.metadata_bytes();
+        Ok(sizes)
     }
 
     /// Recomputes the state root from the flat tables alone (for audits and tests; O(state)).
@@ -771,8 +938,25 @@ fn decode_header(number: u64, bytes: &[u8]) -> Result<StoredHeader, StateError> 
     })
 }
 
+/// A `retain_in` predicate that deletes every entry and counts it.
+fn delete_counting(count: &mut u64) -> impl for<'f> FnMut(u64, &'f [u8]) -> bool + '_ {
+    |_, _| {
+        *count += 1;
+        false
+    }
+}
+
 fn decode_u64(bytes: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(bytes.try_into().ok()?))
+}
+
+/// A store dropped cleanly syncs its last blocks.
+impl Drop for StateStore {
+    fn drop(&mut self) {
+        if let Err(error) = self.flush() {
+            tracing::warn!(%error, "syncing the state store on close failed");
+        }
+    }
 }
 
 /// The code hash of an account without code, re-exported for callers building changes.

@@ -81,7 +81,7 @@ async fn run_node(args: Args) -> eyre::Result<()> {
         until: args.until,
         poll_interval: std::time::Duration::from_millis(config.poll_interval_ms),
     };
-    let node = OperatorNode::build(spec).await?;
+    let node = OperatorNode::build_with_storage(spec, config.storage.spec()).await?;
     match node.run(super::shutdown_signal()).await? {
         NodeOutcome::Stopped => Ok(()),
         NodeOutcome::Reached => {
