@@ -136,7 +136,8 @@ pub enum Step {
 
 impl std::fmt::Display for Step {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+        // `pad` so that width and alignment flags apply (the command prints a table).
+        f.pad(match self {
             Self::EigenlayerOperator => "EigenLayer operator",
             Self::BlsKey => "BLS key",
             Self::Collateral => "collateral",

@@ -47,7 +47,7 @@ async fn certificates_land_and_is_final_matches_the_l2() {
     let (status, output) = devnet.stop();
     assert!(status.success(), "{output}");
     for line in [
-        "4 operators registered with EigenLayer and Surety, 100 ETH slashable in total",
+        "4 operators registered with `surety operator register`, 100 ETH slashable in total",
         "4 operator nodes and 2 aggregators running",
         "certificate  L2 #",
         "L2 block → certificate on L1: p50",

@@ -67,6 +67,13 @@ impl Service {
         self.exited.is_none() && matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// Waits for the process to exit (for one-shot commands).
+    pub(super) async fn wait(&mut self) -> eyre::Result<ExitStatus> {
+        let status = self.child.wait().await?;
+        self.exited = Some(status);
+        Ok(status)
+    }
+
     /// SIGKILL: the process gets no chance to flush or clean up.
     pub(super) async fn kill(&mut self) -> eyre::Result<()> {
         self.child

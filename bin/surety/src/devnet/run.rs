@@ -54,6 +54,9 @@ use super::{
 
 /// The devnet rollup's chain id.
 const L2_CHAIN_ID: u64 = 901;
+/// The devnet rollup's Surety id: the first registered, which the operators' configs name
+/// before it is registered.
+const ROLLUP_ID: u64 = 1;
 /// Quorum threshold of the devnet rollup, in basis points (the minimum Surety allows).
 const THRESHOLD_BPS: u16 = 6_667;
 /// Blocks between an operator's allocation and the moment EigenLayer counts it.
@@ -153,7 +156,6 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
     println!("L1   {} (chain {}, Prague)", l1.url(), l1.chain_id());
     let deployer = account(&l1, 0);
     let deployment = deploy(&deployer, &layout).await?;
-    let operators = onboard_operators(&l1, &deployer, &deployment, args.operators).await?;
 
     let genesis = GenesisBuilder::new(L2_CHAIN_ID).funded_accounts(32).build();
     std::fs::write(layout.genesis(), genesis.to_json()?)
@@ -185,32 +187,45 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
         }
         None => l2.url(),
     };
+    // Every operator gets the files a real one has, then registers with `surety operator
+    // register` like one; the aggregators' addresses are chosen now for the operators' configs.
+    let aggregator_addrs = [(free_port()?, free_port()?), (free_port()?, free_port()?)];
+    let aggregator_urls: Vec<String> = aggregator_addrs
+        .iter()
+        .map(|(grpc, _)| format!("http://{grpc}"))
+        .collect();
+    let operators = onboard_operators(
+        &l1,
+        &deployer,
+        &deployment,
+        &layout,
+        args.operators,
+        &OperatorContext {
+            l2_rpc: operator_l2.as_str(),
+            rollup_id: ROLLUP_ID,
+            aggregators: &aggregator_urls,
+        },
+    )
+    .await?;
     let (rollup_id, root_source) =
         register_rollup(&deployer, &deployment, &layout, l2.endpoint()).await?;
+    if rollup_id != ROLLUP_ID {
+        return Err(eyre!(
+            "the devnet rollup was registered as rollup {rollup_id}, not {ROLLUP_ID}"
+        ));
+    }
     let bridge =
         deploy_example_bridge(&deployer, deployment.surety.certificate_verifier, rollup_id)
             .await
             .wrap_err("deploying the example bridge")?;
     println!("     example bridge {bridge}: releases withdrawals on isFinal, pauses on an alert");
 
-    let aggregators = start_aggregators(&layout, &l1).await?;
-    let aggregator_urls: Vec<String> = aggregators.iter().map(|a| a.grpc_url()).collect();
+    let aggregators = start_aggregators(&layout, &l1, aggregator_addrs).await?;
     // The byzantine ones are those with the most stake: the last.
     let honest = operators.len() - usize::from(args.byzantine.unwrap_or(0));
     let mut nodes = Vec::new();
     for (i, operator) in operators.iter().enumerate().take(honest) {
-        nodes.push(
-            start_operator(
-                &layout,
-                i + 1,
-                operator,
-                &l1,
-                operator_l2.as_str(),
-                rollup_id,
-                &aggregator_urls,
-            )
-            .await?,
-        );
+        nodes.push(start_operator(&layout, i + 1, operator)?);
     }
     let http = reqwest::Client::new();
     for node in &mut nodes {
@@ -372,36 +387,66 @@ async fn deploy(
     Ok(deployment)
 }
 
-/// A devnet operator: its L1 account and BLS key.
+/// A devnet operator: its L1 account, BLS key and the HTTP address its node will serve.
 struct Operator {
-    account: usize,
     address: Address,
     key: SecretKey,
     stake: U256,
+    http: SocketAddr,
+    config: std::path::PathBuf,
 }
 
-/// Onboards `count` operators from anvil's dev accounts 1..=count with stakes 10, 20, … ETH.
+/// What every operator's config names besides its own keys.
+struct OperatorContext<'a> {
+    l2_rpc: &'a str,
+    rollup_id: u64,
+    aggregators: &'a [String],
+}
+
+/// Onboards `count` operators from anvil's dev accounts 1..=count with stakes 10, 20, … ETH: the
+/// devnet funds each with restaked test tokens, writes its config and keystore, and runs
+/// `surety operator register --config` for it, as a real operator would.
 async fn onboard_operators(
     l1: &AnvilInstance,
     keeper: &impl Provider,
     deployment: &Deployment,
+    layout: &Layout,
     count: u8,
+    context: &OperatorContext<'_>,
 ) -> eyre::Result<Vec<Operator>> {
     let mut operators = Vec::new();
     for i in 1..=count {
-        let provider = account(l1, usize::from(i));
+        let index = usize::from(i);
+        let provider = account(l1, index);
         // Devnet keys are public knowledge, like anvil's accounts.
         let key = SecretKey::from_ikm(&[i; 32]);
         let stake = U256::from(u128::from(i) * 10 * ETHER);
         deployment
-            .onboard_operator(&provider, &key, stake, ALLOCATION_DELAY)
+            .fund_test_stake(&provider, stake)
             .await
-            .wrap_err_with(|| format!("onboarding operator {i}"))?;
+            .wrap_err_with(|| format!("funding operator {i}'s test stake"))?;
+        let http = free_port()?;
+        let config = layout.write_operator(
+            index,
+            &OperatorFiles {
+                bls_key: &key,
+                ecdsa_key: &l1.keys()[index].to_bytes()[..],
+                http,
+                l1_rpc: &l1.endpoint(),
+                l2_rpc: context.l2_rpc,
+                rollup_id: context.rollup_id,
+                aggregators: context.aggregators,
+            },
+        )?;
+        register_operator(&config, &layout.operator_dir(index).join("register.log"))
+            .await
+            .wrap_err_with(|| format!("registering operator {i}"))?;
         operators.push(Operator {
-            account: usize::from(i),
             address: provider.default_signer_address(),
             key,
             stake,
+            http,
+            config,
         });
     }
     keeper
@@ -415,10 +460,38 @@ async fn onboard_operators(
     .await?;
     let total = registry.totalStake().call().await?;
     println!(
-        "     {count} operators registered with EigenLayer and Surety, {} ETH slashable in total",
+        "     {count} operators registered with `surety operator register`, {} ETH slashable in total",
         total / U256::from(ETHER)
     );
     Ok(operators)
+}
+
+/// Runs `surety operator register --config` to completion, its output in `log`.
+async fn register_operator(config: &Path, log: &Path) -> eyre::Result<()> {
+    let config_arg = config.display().to_string();
+    let delay = ALLOCATION_DELAY.to_string();
+    let mut register = Service::start(
+        format!("surety operator register --config {config_arg}"),
+        &[
+            "operator",
+            "register",
+            "--config",
+            &config_arg,
+            "--allocation-delay",
+            &delay,
+        ],
+        log,
+    )?;
+    let status = register.wait().await?;
+    if !status.success() {
+        return Err(eyre!(
+            "{} failed ({status}): {} (log: {})",
+            register.name(),
+            register.last_words(),
+            log.display()
+        ));
+    }
+    Ok(())
 }
 
 /// Registers the L2 as a Surety rollup whose canonical roots the deployer posts, with the genesis
@@ -502,13 +575,16 @@ impl Aggregator {
     }
 }
 
-async fn start_aggregators(layout: &Layout, l1: &AnvilInstance) -> eyre::Result<Vec<Aggregator>> {
+async fn start_aggregators(
+    layout: &Layout,
+    l1: &AnvilInstance,
+    addrs: [(SocketAddr, SocketAddr); 2],
+) -> eyre::Result<Vec<Aggregator>> {
     let http = reqwest::Client::new();
     let mut aggregators = Vec::new();
-    for (i, account) in SUBMITTER_ACCOUNTS.into_iter().enumerate() {
+    for (i, (account, (grpc, http_addr))) in SUBMITTER_ACCOUNTS.into_iter().zip(addrs).enumerate() {
         let index = i + 1;
         let signer = &l1.keys()[account];
-        let (grpc, http_addr) = (free_port()?, free_port()?);
         let config = layout.write_aggregator(
             index,
             &AggregatorFiles {
@@ -563,30 +639,10 @@ impl Node {
     }
 }
 
-async fn start_operator(
-    layout: &Layout,
-    index: usize,
-    operator: &Operator,
-    l1: &AnvilInstance,
-    l2_rpc: &str,
-    rollup_id: u64,
-    aggregators: &[String],
-) -> eyre::Result<Node> {
-    let http = free_port()?;
-    let config = layout.write_operator(
-        index,
-        &OperatorFiles {
-            bls_key: &operator.key,
-            ecdsa_key: &l1.keys()[operator.account].to_bytes()[..],
-            http,
-            l1_rpc: &l1.endpoint(),
-            l2_rpc,
-            rollup_id,
-            aggregators,
-        },
-    )?;
+/// Starts operator `index`'s node from the config its registration used.
+fn start_operator(layout: &Layout, index: usize, operator: &Operator) -> eyre::Result<Node> {
     let log = layout.operator_dir(index).join("node.log");
-    let config_arg = config.display().to_string();
+    let config_arg = operator.config.display().to_string();
     let service = Service::start(
         format!("operator {index}"),
         &["operator", "run", "--config", &config_arg],
@@ -596,8 +652,8 @@ async fn start_operator(
         address: operator.address,
         public_key: operator.key.public_key().to_string(),
         stake: operator.stake,
-        http,
-        config,
+        http: operator.http,
+        config: operator.config.clone(),
         service,
     })
 }
