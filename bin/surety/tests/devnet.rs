@@ -286,6 +286,21 @@ async fn a_wrong_certificate_ends_in_slashed_signers_and_a_paid_claim() {
         assert!(output.contains(line), "missing {line:?} in\n{output}");
     }
 
+    // What the honest nodes' watchtowers did is in `surety operator status`.
+    let http = devnet.operator(1)["http"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_surety"))
+        .args(["operator", "status", "--http", http])
+        .output()
+        .unwrap();
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        status.contains("watchtower: ") && status.contains("dispute: rollup 1 block 4"),
+        "{status}"
+    );
+
     let deployment = devnet.deployment();
     let (l1, set) = (devnet.l1(), deployment.surety.operator_set());
     let pool = CompensationPool::new(deployment.surety.compensation_pool, &l1);

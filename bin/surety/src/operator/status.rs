@@ -107,4 +107,26 @@ fn print_status(status: &serde_json::Value) {
             }
         );
     }
+    let w = &status["watchtower"];
+    if w.is_object() {
+        println!(
+            "watchtower: {} certificates checked, {} accusations, {} operators slashed, {} L1 errors",
+            n(w, "certificates_checked"),
+            n(w, "accusations"),
+            n(w, "operators_slashed"),
+            n(w, "l1_errors"),
+        );
+        for d in w["disputes"].as_array().into_iter().flatten() {
+            println!(
+                "  dispute: rollup {} block {}: certified root {}, computed {}: {}",
+                n(d, "rollup_id"),
+                n(d, "block_number"),
+                d["certified_root"].as_str().unwrap_or_default(),
+                d["computed_root"].as_str().unwrap_or_default(),
+                d["stage"].as_str().unwrap_or_default(),
+            );
+        }
+    } else {
+        println!("watchtower: off (no keys.ecdsa_key_file or no Slasher address)");
+    }
 }
