@@ -3,7 +3,8 @@
 //! certificate at once (posting the slasher's bond), resolves the accusation when the rollup's
 //! canonical root settles, and slashes every signer.
 //!
-//! A certificate on a height the node has not verified yet waits until it has. Several
+//! A certificate is checked once one L1 block is on top of it, and, on a height the node has not
+//! verified yet, once it has. Several
 //! watchtowers race on the same fault; `surety_contracts::evidence` checks L1 before every
 //! transaction and treats work someone else did as done. L1 failures are retried on the next
 //! poll, logged and counted; nothing here stops the node.
@@ -28,6 +29,9 @@ use surety_contracts::evidence::{self, SubmittedCertificate};
 use tracing::{info, warn};
 
 use crate::state::StateStore;
+
+/// L1 blocks on top of a certificate's block before the watchtower checks it.
+const CONFIRMATIONS: u64 = 1;
 
 /// The contracts a watchtower acts on.
 #[derive(Debug, Clone, Copy)]
@@ -182,11 +186,13 @@ impl Watchtower {
     }
 
     async fn poll(&mut self) -> Result<(), surety_contracts::Error> {
+        // Only certificates with a block on top: one in a block that is reorged away never was.
         let head = self
             .l1
             .get_block_number()
             .await
-            .map_err(surety_contracts::Error::Unreachable)?;
+            .map_err(surety_contracts::Error::Unreachable)?
+            .saturating_sub(CONFIRMATIONS);
         if head >= self.next_block {
             for rollup_id in self.stores.keys() {
                 self.unchecked.extend(

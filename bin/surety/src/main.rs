@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 mod aggregator;
+mod chain;
 #[cfg(feature = "devnet")]
 mod devnet;
 mod keys;
@@ -34,16 +35,29 @@ enum Command {
     /// Aggregator service.
     #[command(subcommand)]
     Aggregator(aggregator::AggregatorCommand),
+    /// For cover holders: where a claim stands, and paying it.
+    #[command(subcommand)]
+    Claim(chain::claim::ClaimCommand),
+    /// For users and apps: insure against a certificate being wrong.
+    #[command(subcommand)]
+    Cover(chain::cover::CoverCommand),
     /// Surety live on local chains: L1 with EigenLayer and Surety, a busy L2, operator nodes and
     /// aggregators as processes, certificates landing on L1.
     #[cfg(feature = "devnet")]
     Devnet(devnet::Args),
+    /// The manual path from a fault to a slash: double signing, invalid statements, accusing,
+    /// resolving and slashing a wrong certificate's signers.
+    #[command(subcommand)]
+    Evidence(chain::evidence::EvidenceCommand),
     /// Create, import and list BLS signing keys (EIP-2335 keystores).
     #[command(subcommand)]
     Keys(keys::KeysCommand),
     /// Operator node and tools.
     #[command(subcommand)]
     Operator(operator::OperatorCommand),
+    /// For rollup owners: register, inspect, fund, set the threshold, pause.
+    #[command(subcommand)]
+    Rollup(chain::rollup::RollupCommand),
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -63,9 +77,13 @@ fn main() -> eyre::Result<()> {
     }
     match cli.command {
         Command::Aggregator(command) => aggregator::run(command),
+        Command::Claim(command) => chain::claim::run(command),
+        Command::Cover(command) => chain::cover::run(command),
         #[cfg(feature = "devnet")]
         Command::Devnet(args) => devnet::run(args),
+        Command::Evidence(command) => chain::evidence::run(command),
         Command::Keys(command) => keys::run(command),
         Command::Operator(command) => operator::run(command),
+        Command::Rollup(command) => chain::rollup::run(command),
     }
 }

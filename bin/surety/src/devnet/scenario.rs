@@ -13,7 +13,7 @@ use alloy::{
     primitives::{Address, B256, U256},
     providers::{DynProvider, Provider},
 };
-use eyre::{WrapErr, eyre};
+use eyre::eyre;
 use surety_contracts::{
     Deployment,
     bindings::{CertificateVerifier, CompensationPool, PostedRootSource, Slasher},
@@ -207,7 +207,7 @@ impl InvalidRoot {
                 .ok_or_else(|| eyre!("no CoverPurchased event"))?;
             Ok::<_, eyre::Report>((event.coverId, amount, premium))
         };
-        match attempt.await.wrap_err("buying cover") {
+        match attempt.await {
             Ok((cover, amount, premium)) => {
                 self.cover = Some(cover);
                 self.times.push(("cover bought", Instant::now()));
@@ -216,7 +216,23 @@ impl InvalidRoot {
                     wrong.block_number
                 )
             }
-            Err(error) => format!("USER         could not buy cover: {error:#}"),
+            Err(error) => {
+                // Name the pool's refusal (e.g. an accusation already pending) when it is one.
+                let reason = error
+                    .chain()
+                    .find_map(|e| {
+                        let e = e.downcast_ref::<surety_contracts::Error>()?;
+                        let surety_contracts::Error::Call { source, .. } = e else {
+                            return None;
+                        };
+                        source
+                            .as_decoded_interface_error::<CompensationPool::CompensationPoolErrors>(
+                            )
+                            .map(|e| format!("{e:?}"))
+                    })
+                    .unwrap_or_else(|| format!("{error:#}"));
+                format!("USER         could not buy cover: {reason}")
+            }
         }
     }
 
