@@ -48,11 +48,7 @@ impl DoubleSign {
             parent_hash: block.header.parent_hash,
             state_root: B256::repeat_byte(0xd5),
         };
-        let attestation = Attestation {
-            statement,
-            public_key: self.key.public_key(),
-            signature: self.key.sign(&statement.signing_root(&self.domain).0),
-        };
+        let attestation = attest(&self.key, statement, &self.domain);
         let mut answers = Vec::new();
         for url in aggregators {
             let answer = match deliver(url, &attestation).await {
@@ -62,6 +58,15 @@ impl DoubleSign {
             answers.push(format!("{url}: {answer}"));
         }
         Ok(answers.join("; "))
+    }
+}
+
+/// `key`'s attestation of `statement` in `domain`.
+fn attest(key: &SecretKey, statement: Statement, domain: &Domain) -> Attestation {
+    Attestation {
+        statement,
+        public_key: key.public_key(),
+        signature: key.sign(&statement.signing_root(domain).0),
     }
 }
 
@@ -133,14 +138,7 @@ impl Byzantine {
             let attestations: Vec<v1::Attestation> = self
                 .keys
                 .iter()
-                .map(|key| {
-                    (&Attestation {
-                        statement,
-                        public_key: key.public_key(),
-                        signature: key.sign(&statement.signing_root(&self.domain).0),
-                    })
-                        .into()
-                })
+                .map(|key| (&attest(key, statement, &self.domain)).into())
                 .collect();
             for url in aggregators {
                 // An aggregator that is down misses them, as it would a real operator's.

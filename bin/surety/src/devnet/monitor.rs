@@ -60,11 +60,13 @@ impl Timeline {
     /// Records that an aggregator has quorum at `height` now.
     pub(super) fn quorum(&mut self, height: u64, now: Instant) {
         for n in self.quorum_head.max(self.certified_head) + 1..=height {
-            if self.quorum_seen.insert(n, now).is_none()
-                && let Some(seen) = self.l2_seen.get(&n)
-            {
-                self.to_quorum.push(now.saturating_duration_since(*seen));
-            }
+            first_reach(
+                &self.l2_seen,
+                &mut self.quorum_seen,
+                &mut self.to_quorum,
+                n,
+                now,
+            );
         }
         self.quorum_head = self.quorum_head.max(height);
     }
@@ -79,17 +81,15 @@ impl Timeline {
             .map(|seen| now.saturating_duration_since(*seen));
         for n in previous + 1..=certificate.height {
             // A height certified again after its certificate was proven wrong counts once.
-            if self.final_seen.insert(n, now).is_none()
-                && let Some(seen) = self.l2_seen.get(&n)
-            {
-                self.to_l1.push(now.saturating_duration_since(*seen));
-            }
+            first_reach(&self.l2_seen, &mut self.final_seen, &mut self.to_l1, n, now);
             // Quorum is implied by the certificate for heights no aggregator was seen reach.
-            if self.quorum_seen.insert(n, now).is_none()
-                && let Some(seen) = self.l2_seen.get(&n)
-            {
-                self.to_quorum.push(now.saturating_duration_since(*seen));
-            }
+            first_reach(
+                &self.l2_seen,
+                &mut self.quorum_seen,
+                &mut self.to_quorum,
+                n,
+                now,
+            );
         }
         self.certified_head = self.certified_head.max(certificate.height);
         self.quorum_head = self.quorum_head.max(certificate.height);
@@ -136,6 +136,22 @@ impl Timeline {
             out += &format!("\n  {} operator(s) slashed", self.slashings);
         }
         out
+    }
+}
+
+/// Records L2 block `n` as reaching a stage (`reached`) at `now` the first time it does, and its
+/// latency from the block's appearance into `samples`.
+fn first_reach(
+    l2_seen: &BTreeMap<u64, Instant>,
+    reached: &mut BTreeMap<u64, Instant>,
+    samples: &mut Vec<Duration>,
+    n: u64,
+    now: Instant,
+) {
+    if reached.insert(n, now).is_none()
+        && let Some(seen) = l2_seen.get(&n)
+    {
+        samples.push(now.saturating_duration_since(*seen));
     }
 }
 

@@ -25,7 +25,7 @@ use alloy::{
 use eyre::{WrapErr, eyre};
 use surety_contracts::{
     CoreParams, Deployment, SuretyParams,
-    bindings::{CertificateVerifier, OperatorRegistry, PostedRootSource},
+    bindings::{CertificateVerifier, OperatorRegistry},
     deploy_all, deploy_example_bridge, send,
 };
 use surety_operator::{
@@ -49,7 +49,7 @@ use super::{
     },
     monitor::{L1Watch, Timeline},
     process::Service,
-    scenario::InvalidRoot,
+    scenario::{InvalidRoot, post_canonical_root},
 };
 
 /// The devnet rollup's chain id.
@@ -955,22 +955,13 @@ impl LyingL2 {
         if self.settled || raised.elapsed() < self.settle_after {
             return Ok(None);
         }
-        let root = self
-            .l2
-            .get_block_by_number(height.into())
-            .await?
-            .ok_or_else(|| eyre!("L2 block {height} is not there"))?
-            .header
-            .state_root;
-        let verifier =
-            CertificateVerifier::new(deployment.surety.certificate_verifier, &self.poster);
-        let source = verifier.rootSource(rollup_id).call().await?;
+        let verifier = deployment.surety.certificate_verifier;
+        let root = post_canonical_root(&self.poster, &self.l2, verifier, rollup_id, height).await?;
         send(
-            "post the canonical root",
-            PostedRootSource::new(source, &self.poster).post(height, root),
+            "clear the alert",
+            CertificateVerifier::new(verifier, &self.poster).clearAlert(rollup_id),
         )
         .await?;
-        send("clear the alert", verifier.clearAlert(rollup_id)).await?;
         self.settled = true;
         Ok(Some(format!(
             "POSTER       canonical root of L2 #{height} settled on L1 ({root}); alert cleared"

@@ -36,6 +36,33 @@ enum Stage {
     Done,
 }
 
+/// The rollup's root poster settles `height`: posts the L2's own state root of that block to the
+/// rollup's `PostedRootSource`, and returns it.
+pub(super) async fn post_canonical_root(
+    poster: &DynProvider,
+    l2: &DynProvider,
+    verifier: Address,
+    rollup_id: u64,
+    height: u64,
+) -> eyre::Result<B256> {
+    let root = l2
+        .get_block_by_number(height.into())
+        .await?
+        .ok_or_else(|| eyre!("L2 block {height} is not there"))?
+        .header
+        .state_root;
+    let source = CertificateVerifier::new(verifier, poster)
+        .rootSource(rollup_id)
+        .call()
+        .await?;
+    send(
+        "post the canonical root",
+        PostedRootSource::new(source, poster).post(height, root),
+    )
+    .await?;
+    Ok(root)
+}
+
 pub(super) struct InvalidRoot {
     deployment: Deployment,
     /// Signs as the user who buys cover.
@@ -105,19 +132,12 @@ impl InvalidRoot {
             self.stage = Stage::AwaitSettlement;
         }
         if self.stage == Stage::AwaitSettlement && self.times[0].1.elapsed() >= self.settle_after {
-            let block = self
-                .l2
-                .get_block_by_number(wrong.block_number.into())
-                .await?
-                .ok_or_else(|| eyre!("L2 block {} is gone", wrong.block_number))?;
-            let source = CertificateVerifier::new(s.certificate_verifier, &self.poster)
-                .rootSource(wrong.rollup_id)
-                .call()
-                .await?;
-            send(
-                "post the canonical root",
-                PostedRootSource::new(source, &self.poster)
-                    .post(wrong.block_number, block.header.state_root),
+            let root = post_canonical_root(
+                &self.poster,
+                &self.l2,
+                s.certificate_verifier,
+                wrong.rollup_id,
+                wrong.block_number,
             )
             .await?;
             let now = Instant::now();
@@ -125,7 +145,7 @@ impl InvalidRoot {
             self.times.push(("canonical root settled", now));
             lines.push(format!(
                 "POSTER       canonical root of L2 #{} settled on L1: {} (the certificate says {})",
-                wrong.block_number, block.header.state_root, wrong.state_root
+                wrong.block_number, root, wrong.state_root
             ));
             self.stage = Stage::AwaitSlash;
         }
