@@ -263,6 +263,9 @@ fn process(shared: &Shared, round: Vec<Job>) {
     for (a, key_hash) in &accepted {
         pool.insert(a, *key_hash);
     }
+    if !accepted.is_empty() {
+        shared.attestations_accepted.notify_one();
+    }
     let mut progress: HashMap<Statement, u32> = HashMap::new();
     let mut outcomes = outcomes.into_iter();
     for job in round {

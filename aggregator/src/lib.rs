@@ -79,6 +79,9 @@ pub(crate) struct Shared {
     known_evidence: Mutex<HashSet<(u64, u64, B256)>>,
     mismatches: Mutex<MismatchCounts>,
     submit_status: Mutex<BTreeMap<u64, SubmitStatus>>,
+    /// Signalled whenever the intake counts new attestations, so the submitter can certify a
+    /// height the moment it reaches quorum.
+    attestations_accepted: tokio::sync::Notify,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -285,6 +288,7 @@ impl Aggregator {
             known_evidence: Mutex::new(known_evidence),
             mismatches: Mutex::new(mismatches),
             submit_status: Mutex::new(BTreeMap::new()),
+            attestations_accepted: tokio::sync::Notify::new(),
         });
 
         let mut tasks = Vec::new();

@@ -104,7 +104,7 @@ impl Layout {
             "# Operator {index} of the devnet: `surety operator run --config {config}`.\n\
              datadir = {data:?}\n\
              http_addr = \"{http}\"\n\
-             poll_interval_ms = 50\n\n\
+             poll_interval_ms = 20\n\n\
              [l1]\nrpc = {l1:?}\ndeployment = {deployment:?}\n\n\
              [keys]\nbls_keystore = {keystore:?}\nbls_password_file = {password:?}\n\
              ecdsa_key_file = {ecdsa:?}\n",
