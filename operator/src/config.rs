@@ -41,7 +41,7 @@ pub enum ConfigError {
 pub struct OperatorConfig {
     /// Where the node keeps its state, signing history and outbox (created if missing).
     pub datadir: PathBuf,
-    /// Serves `/metrics` (Prometheus) here.
+    /// Serves `/metrics` (Prometheus), `/status` and the EigenLayer node API (`/eigen/node`) here.
     pub http_addr: Option<SocketAddr>,
     /// How often each rollup's RPC is asked for its head, in milliseconds: a block is seen, and
     /// signed, up to this long after it appears.

@@ -6,17 +6,21 @@ use std::{
     collections::BTreeMap,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicU64, Ordering::Relaxed},
+        atomic::{AtomicBool, AtomicU64, Ordering::Relaxed},
     },
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 
+use surety_primitives::Statement;
 use surety_proto::v1::{self, aggregator_client::AggregatorClient};
 use tokio::sync::Notify;
 use tonic::{Code, transport::Channel};
 use tracing::{debug, info, warn};
 
-use crate::outbox::{Message, Outbox, OutboxError};
+use crate::{
+    metrics::{Exposition, Kind, unix_now},
+    outbox::{Message, Outbox, OutboxError},
+};
 
 /// Counters of one aggregator's delivery, rendered as Prometheus series labelled by its URL.
 #[derive(Debug, Default)]
@@ -31,6 +35,13 @@ pub struct DeliveryMetrics {
     pub queue_depth: AtomicU64,
     /// Unix seconds of the last successful call (0: never).
     pub last_success: AtomicU64,
+    /// Unix seconds of the first failure since the aggregator last answered (0: it answered
+    /// the last attempt, or there was none).
+    pub failing_since: AtomicU64,
+    /// Whether the aggregator has answered (a connection or a call) since the node started.
+    pub answered: AtomicBool,
+    /// Per rollup, the highest height whose attestation it accepted (or already had).
+    delivered: Mutex<BTreeMap<u64, u64>>,
 }
 
 impl DeliveryMetrics {
@@ -44,21 +55,49 @@ impl DeliveryMetrics {
             .or_default() += 1;
     }
 
+    fn delivered(&self, rollup_id: u64, height: u64) {
+        let mut delivered = self.delivered.lock().unwrap_or_else(|e| e.into_inner());
+        let head = delivered.entry(rollup_id).or_default();
+        *head = (*head).max(height);
+    }
+
+    /// The highest height of `rollup_id` this aggregator accepted (0: none).
+    pub fn delivered_head(&self, rollup_id: u64) -> u64 {
+        self.delivered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&rollup_id)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn answered_now(&self) {
+        self.answered.store(true, Relaxed);
+        self.failing_since.store(0, Relaxed);
+    }
+
+    fn failed_now(&self) {
+        let _ = self
+            .failing_since
+            .compare_exchange(0, unix_now(), Relaxed, Relaxed);
+    }
+
     /// The series of this aggregator in the Prometheus text format.
-    pub fn render(&self, url: &str, out: &mut String) {
-        let l = format!("aggregator=\"{url}\"");
-        for (name, value) in [
-            ("surety_delivery_sent_total", &self.sent),
-            ("surety_delivery_accepted_total", &self.accepted),
-            ("surety_delivery_duplicate_total", &self.duplicate),
-            ("surety_delivery_retries_total", &self.retries),
-            ("surety_delivery_queue_depth", &self.queue_depth),
+    pub fn render(&self, url: &str, out: &mut Exposition) {
+        use Kind::{Counter, Gauge};
+        for (name, kind, value) in [
+            ("surety_delivery_sent_total", Counter, &self.sent),
+            ("surety_delivery_accepted_total", Counter, &self.accepted),
+            ("surety_delivery_duplicate_total", Counter, &self.duplicate),
+            ("surety_delivery_retries_total", Counter, &self.retries),
+            ("surety_delivery_queue_depth", Gauge, &self.queue_depth),
             (
                 "surety_delivery_last_success_timestamp_seconds",
+                Gauge,
                 &self.last_success,
             ),
         ] {
-            out.push_str(&format!("{name}{{{l}}} {}\n", value.load(Relaxed)));
+            out.sample(name, kind, &[("aggregator", &url)], value.load(Relaxed));
         }
         for (code, n) in self
             .rejected
@@ -66,9 +105,25 @@ impl DeliveryMetrics {
             .unwrap_or_else(|e| e.into_inner())
             .iter()
         {
-            out.push_str(&format!(
-                "surety_delivery_rejected_total{{{l},code=\"{code}\"}} {n}\n"
-            ));
+            out.sample(
+                "surety_delivery_rejected_total",
+                Counter,
+                &[("aggregator", &url), ("code", code)],
+                n,
+            );
+        }
+        for (rollup, height) in self
+            .delivered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            out.sample(
+                "surety_delivery_delivered_head",
+                Gauge,
+                &[("aggregator", &url), ("rollup", rollup)],
+                height,
+            );
         }
     }
 }
@@ -129,14 +184,19 @@ impl Sender {
             let wake = self.wake.notified();
             match self.deliver_some(&mut client).await {
                 Ok(0) => {
+                    self.metrics.answered_now();
                     backoff = Duration::from_millis(100);
                     // Woken by a new message, or poll in case a wake-up raced the check.
                     let _ = tokio::time::timeout(Duration::from_secs(1), wake).await;
                 }
-                Ok(_) => backoff = Duration::from_millis(100),
+                Ok(_) => {
+                    self.metrics.answered_now();
+                    backoff = Duration::from_millis(100);
+                }
                 Err(Failure::Store(err)) => return err,
                 Err(Failure::Retry(reason)) => {
                     client = None;
+                    self.metrics.failed_now();
                     self.metrics.retries.fetch_add(1, Relaxed);
                     warn!(aggregator = %self.url, %reason, retry_in = ?backoff, "delivery failed; will retry");
                     tokio::time::sleep(backoff).await;
@@ -159,9 +219,8 @@ impl Sender {
             self.outbox.depth(&self.url).map_err(Failure::Store)?,
             Relaxed,
         );
-        if pending.is_empty() {
-            return Ok(0);
-        }
+        // Connect even with nothing to send: whether the aggregator is reachable is part of
+        // the node's health before its first attestation.
         if client.is_none() {
             let endpoint = Channel::from_shared(self.url.clone())
                 .map_err(|e| Failure::Retry(e.to_string()))?
@@ -174,13 +233,18 @@ impl Sender {
             info!(aggregator = %self.url, "connected");
             *client = Some(AggregatorClient::new(channel));
         }
+        if pending.is_empty() {
+            return Ok(0);
+        }
         let client = client.as_mut().expect("connected above");
         // Reports go one by one (rare); runs of attestations in one batch call.
         let mut settled_to = None;
         let mut attestations = Vec::new();
         for (seq, message) in &pending {
             match message {
-                Message::Attestation(a) => attestations.push((*seq, v1::Attestation::from(a))),
+                Message::Attestation(a) => {
+                    attestations.push((*seq, a.statement, v1::Attestation::from(a)))
+                }
                 Message::Report(r) => {
                     if !attestations.is_empty() {
                         break;
@@ -204,9 +268,10 @@ impl Sender {
             }
         }
         if !attestations.is_empty() {
-            let seqs: Vec<u64> = attestations.iter().map(|(s, _)| *s).collect();
+            let seqs: Vec<(u64, Statement)> =
+                attestations.iter().map(|(seq, s, _)| (*seq, *s)).collect();
             let batch = v1::AttestationBatch {
-                attestations: attestations.into_iter().map(|(_, a)| a).collect(),
+                attestations: attestations.into_iter().map(|(.., a)| a).collect(),
             };
             self.metrics.sent.fetch_add(seqs.len() as u64, Relaxed);
             let response = client
@@ -229,13 +294,17 @@ impl Sender {
                     seqs.len()
                 )));
             }
-            for (seq, result) in seqs.iter().zip(&response.results) {
+            for ((seq, statement), result) in seqs.iter().zip(&response.results) {
                 match v1::Status::try_from(result.status) {
                     Ok(v1::Status::Accepted) => {
                         self.metrics.accepted.fetch_add(1, Relaxed);
+                        self.metrics
+                            .delivered(statement.rollup_id, statement.block_number);
                     }
                     Ok(v1::Status::Duplicate) => {
                         self.metrics.duplicate.fetch_add(1, Relaxed);
+                        self.metrics
+                            .delivered(statement.rollup_id, statement.block_number);
                     }
                     _ => {
                         let code = Code::from_i32(result.code as i32);
@@ -256,12 +325,7 @@ impl Sender {
         self.outbox
             .settle(&self.url, settled)
             .map_err(Failure::Store)?;
-        self.metrics.last_success.store(
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
-            Relaxed,
-        );
+        self.metrics.last_success.store(unix_now(), Relaxed);
         Ok(pending.iter().filter(|(s, _)| *s <= settled).count())
     }
 }

@@ -24,7 +24,7 @@ use tracing::{error, info, warn};
 use crate::{
     execution::{BlockInput, ExecutionError, ExecutionKind, Verified},
     genesis::GenesisFile,
-    metrics::Metrics,
+    metrics::{Metrics, unix_now},
     state::{StateError, StateStore, StoredHeader, Verdict},
 };
 
@@ -199,9 +199,7 @@ impl Follower {
         let mut last_report = (Instant::now(), 0u64, 0u64);
         loop {
             let head = self.store.head().ok_or(StateError::NotBootstrapped)?;
-            self.metrics
-                .verified_head
-                .store(head.number, Ordering::Relaxed);
+            self.metrics.set_verified_head(head.number);
             if let Some(until) = self.config.until.filter(|&until| head.number >= until) {
                 self.flush().await?;
                 stats.elapsed = started.elapsed();
@@ -214,6 +212,9 @@ impl Follower {
             }
             let chain_head = self.provider.get_block_number().await?;
             self.metrics.chain_head.store(chain_head, Ordering::Relaxed);
+            self.metrics
+                .l2_response_at
+                .store(unix_now(), Ordering::Relaxed);
             if last_report.0.elapsed() >= self.config.progress_interval {
                 let secs = last_report.0.elapsed().as_secs_f64();
                 info!(
@@ -265,7 +266,7 @@ impl Follower {
                     self.metrics
                         .gas_verified
                         .fetch_add(verified.gas_used, Ordering::Relaxed);
-                    self.metrics.verified_head.store(number, Ordering::Relaxed);
+                    self.metrics.set_verified_head(number);
                 }
                 Verdict::Mismatch { claimed, computed } => {
                     self.metrics

@@ -6,7 +6,8 @@
 //! - [`genesis`]: bootstraps the state from a geth-style `genesis.json`.
 //! - [`blocktest`]: runs Ethereum's BlockchainTest fixtures through the engine.
 //! - [`follower`]: follows a rollup over JSON-RPC and records a verdict per block.
-//! - [`metrics`]: counters for the node's Prometheus endpoint, and its small HTTP server.
+//! - [`metrics`]: counters for the node's Prometheus endpoint.
+//! - [`api`]: the node's HTTP endpoint: metrics, status and the EigenLayer AVS node API.
 //! - [`config`]: the node's TOML configuration, validated at load.
 //! - [`outbox`]: the durable queue of signed messages not yet delivered to every aggregator.
 //! - [`delivery`]: one gRPC sender per aggregator, draining the outbox.
@@ -14,6 +15,7 @@
 //!   brings a wrong one to a slash.
 //! - [`node`]: the [`OperatorNode`] that wires all of the above (and the protected signer).
 
+pub mod api;
 pub mod blocktest;
 pub mod config;
 pub mod delivery;

@@ -1,6 +1,11 @@
-//! Counters of the re-execution engine, readable by the node's Prometheus endpoint.
+//! Counters of the re-execution engine, and the Prometheus text exposition the node's
+//! `/metrics` serves them in.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::{
+    fmt::{Display, Write as _},
+    sync::atomic::{AtomicU64, Ordering},
+    time::{SystemTime, UNIX_EPOCH},
+};
 
 /// Engine metrics (monotonic counters and gauges). Cheap to update from the hot path.
 #[derive(Debug, Default)]
@@ -29,196 +34,187 @@ pub struct Metrics {
     pub pruned_evidence: AtomicU64,
     /// The height the store was last pruned at (0 before the first pass).
     pub pruned_height: AtomicU64,
+    /// Unix seconds of the L2 RPC's last answer to the follower (0: none yet).
+    pub l2_response_at: AtomicU64,
+    /// Unix seconds of the last change of `verified_head` (0: none since start).
+    pub verified_at: AtomicU64,
+    /// Unix seconds of the last change of `signed_head` (0: none since start).
+    pub signed_at: AtomicU64,
+    /// The block the follower refused (a state-root mismatch or an invalid block), after which
+    /// it stopped following; 0 while it follows.
+    pub refused_height: AtomicU64,
 }
 
 impl Metrics {
-    /// The metrics in the Prometheus text exposition format.
-    pub fn render_prometheus(&self) -> String {
-        let mut out = String::new();
-        self.render_into("", &mut out);
-        out
-    }
-
-    /// Appends the series with `labels` (e.g. `rollup="1"`, or empty) to `out`.
-    pub fn render_into(&self, labels: &str, out: &mut String) {
+    /// Appends this rollup's series, labelled `rollup="<id>"`, to `out`.
+    pub fn render_into(&self, rollup_id: u64, out: &mut Exposition) {
+        use Kind::{Counter, Gauge};
         let series = [
             (
                 "surety_blocks_verified_total",
-                "counter",
+                Counter,
                 &self.blocks_verified,
             ),
-            ("surety_gas_verified_total", "counter", &self.gas_verified),
+            ("surety_gas_verified_total", Counter, &self.gas_verified),
             (
                 "surety_state_root_mismatches_total",
-                "counter",
+                Counter,
                 &self.state_root_mismatches,
             ),
-            ("surety_reorgs_total", "counter", &self.reorgs),
-            ("surety_verified_head", "gauge", &self.verified_head),
-            ("surety_chain_head", "gauge", &self.chain_head),
-            ("surety_signed_head", "gauge", &self.signed_head),
-            ("surety_signable_head", "gauge", &self.signable_head),
-            ("surety_rpc_retries_total", "counter", &self.rpc_retries),
-            ("surety_pruned_undo_total", "counter", &self.pruned_undo),
-            (
-                "surety_pruned_headers_total",
-                "counter",
-                &self.pruned_headers,
-            ),
+            ("surety_reorgs_total", Counter, &self.reorgs),
+            ("surety_verified_head", Gauge, &self.verified_head),
+            ("surety_chain_head", Gauge, &self.chain_head),
+            ("surety_signed_head", Gauge, &self.signed_head),
+            ("surety_signable_head", Gauge, &self.signable_head),
+            ("surety_rpc_retries_total", Counter, &self.rpc_retries),
+            ("surety_pruned_undo_total", Counter, &self.pruned_undo),
+            ("surety_pruned_headers_total", Counter, &self.pruned_headers),
             (
                 "surety_pruned_evidence_total",
-                "counter",
+                Counter,
                 &self.pruned_evidence,
             ),
-            ("surety_pruned_height", "gauge", &self.pruned_height),
+            ("surety_pruned_height", Gauge, &self.pruned_height),
+            (
+                "surety_l2_last_response_timestamp_seconds",
+                Gauge,
+                &self.l2_response_at,
+            ),
+            ("surety_refused_height", Gauge, &self.refused_height),
         ];
         for (name, kind, value) in series {
-            let labels = if labels.is_empty() {
-                String::new()
-            } else {
-                format!("{{{labels}}}")
-            };
-            out.push_str(&format!(
-                "# TYPE {name} {kind}\n{name}{labels} {}\n",
-                value.load(Ordering::Relaxed)
-            ));
+            out.sample(
+                name,
+                kind,
+                &[("rollup", &rollup_id)],
+                value.load(Ordering::Relaxed),
+            );
+        }
+    }
+
+    /// Stores `height` as the verified head, and when it changed.
+    pub fn set_verified_head(&self, height: u64) {
+        if self.verified_head.swap(height, Ordering::Relaxed) != height {
+            self.verified_at.store(unix_now(), Ordering::Relaxed);
+        }
+    }
+
+    /// Stores `height` as the signed head, and when it changed.
+    pub fn set_signed_head(&self, height: u64) {
+        if self.signed_head.swap(height, Ordering::Relaxed) != height {
+            self.signed_at.store(unix_now(), Ordering::Relaxed);
         }
     }
 }
 
-/// One HTTP answer of the node's endpoint.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Response {
-    pub content_type: &'static str,
-    pub body: String,
+/// Seconds since the Unix epoch (0 if the clock is before it).
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
-impl Response {
-    /// Prometheus' text exposition format.
-    pub fn prometheus(body: String) -> Self {
-        Self {
-            content_type: "text/plain; version=0.0.4",
-            body,
-        }
-    }
+/// A Prometheus metric type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Counter,
+    Gauge,
+}
 
-    pub fn json(body: String) -> Self {
-        Self {
-            content_type: "application/json",
-            body,
+impl Kind {
+    const fn name(self) -> &'static str {
+        match self {
+            Self::Counter => "counter",
+            Self::Gauge => "gauge",
         }
     }
 }
 
-/// Serves `GET` requests on connections from `listener` until the task is dropped: `route`
-/// renders the answer for a path on every request, `None` is a 404. A client that sends more
-/// than 8 KiB of request head or stalls for 5 s is dropped.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    route: impl Fn(&str) -> Option<Response> + Send + Sync + 'static,
-) {
-    let render = std::sync::Arc::new(route);
-    loop {
-        let Ok((stream, peer)) = listener.accept().await else {
-            continue;
-        };
-        let render = render.clone();
-        tokio::spawn(async move {
-            let scrape =
-                tokio::time::timeout(std::time::Duration::from_secs(5), respond(stream, &*render));
-            if let Ok(Err(error)) = scrape.await {
-                tracing::debug!(%peer, %error, "metrics scrape failed");
+/// A Prometheus text exposition being built: samples are grouped by metric family, whatever
+/// order they are added in, and each family's `# TYPE` line is written once, as the format
+/// requires of a scrape with several rollups or aggregators.
+#[derive(Debug, Default)]
+pub struct Exposition {
+    families: Vec<(&'static str, Kind, String)>,
+}
+
+impl Exposition {
+    /// Adds one sample of `name` with `labels` (names are static; values are escaped).
+    pub fn sample(
+        &mut self,
+        name: &'static str,
+        kind: Kind,
+        labels: &[(&str, &dyn Display)],
+        value: impl Display,
+    ) {
+        let index = match self.families.iter().position(|(n, ..)| *n == name) {
+            Some(index) => index,
+            None => {
+                self.families.push((name, kind, String::new()));
+                self.families.len() - 1
             }
-        });
-    }
-}
-
-async fn respond(
-    mut stream: tokio::net::TcpStream,
-    route: impl Fn(&str) -> Option<Response>,
-) -> std::io::Result<()> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut head = Vec::with_capacity(512);
-    let mut buf = [0u8; 1024];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = stream.read(&mut buf).await?;
-        if n == 0 || head.len() + n > 8 * 1024 {
-            return Ok(());
+        };
+        let lines = &mut self.families[index].2;
+        lines.push_str(name);
+        for (i, (label, value)) in labels.iter().enumerate() {
+            let value = value.to_string();
+            let escaped = value
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\n', "\\n");
+            let sep = if i == 0 { '{' } else { ',' };
+            let _ = write!(lines, "{sep}{label}=\"{escaped}\"");
         }
-        head.extend_from_slice(&buf[..n]);
+        if !labels.is_empty() {
+            lines.push('}');
+        }
+        let _ = writeln!(lines, " {value}");
     }
-    let request = String::from_utf8_lossy(&head);
-    let path = request
-        .strip_prefix("GET ")
-        .and_then(|rest| rest.split([' ', '?']).next());
-    let (status, response) = match path.and_then(route) {
-        Some(response) => ("200 OK", response),
-        None => (
-            "404 Not Found",
-            Response {
-                content_type: "text/plain",
-                body: "not found: try /metrics or /status\n".to_owned(),
-            },
-        ),
-    };
-    let response = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {}\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n{}",
-        response.content_type,
-        response.body.len(),
-        response.body
-    );
-    stream.write_all(response.as_bytes()).await?;
-    stream.shutdown().await
+
+    /// The exposition text.
+    pub fn finish(self) -> String {
+        let mut out = String::new();
+        for (name, kind, lines) in self.families {
+            let _ = writeln!(out, "# TYPE {name} {}", kind.name());
+            out.push_str(&lines);
+        }
+        out
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    async fn get(addr: std::net::SocketAddr, path: &str) -> String {
-        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-        stream
-            .write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
-            .await
-            .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await.unwrap();
-        response
-    }
-
-    #[tokio::test]
-    async fn serves_live_metrics_and_nothing_else() {
-        let metrics = std::sync::Arc::new(Metrics::default());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let rendered = metrics.clone();
-        let server = tokio::spawn(serve(listener, move |path| {
-            (path == "/metrics").then(|| Response::prometheus(rendered.render_prometheus()))
-        }));
-
-        metrics.blocks_verified.store(42, Ordering::Relaxed);
-        let response = get(addr, "/metrics").await;
-        assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
-        assert!(
-            response.contains("\nsurety_blocks_verified_total 42\n"),
-            "{response}"
+    #[test]
+    fn families_are_grouped_with_one_type_line_each() {
+        let (one, two) = (Metrics::default(), Metrics::default());
+        one.blocks_verified.store(42, Ordering::Relaxed);
+        two.set_verified_head(7);
+        let mut out = Exposition::default();
+        one.render_into(1, &mut out);
+        two.render_into(2, &mut out);
+        out.sample(
+            "x_info",
+            Kind::Gauge,
+            &[("url", &"http://a\"b"), ("n", &3)],
+            1,
         );
-
-        // Rendered per scrape, not once.
-        metrics.blocks_verified.store(43, Ordering::Relaxed);
+        let text = out.finish();
         assert!(
-            get(addr, "/metrics")
-                .await
-                .contains("surety_blocks_verified_total 43")
+            text.contains(
+                "# TYPE surety_blocks_verified_total counter\n\
+                 surety_blocks_verified_total{rollup=\"1\"} 42\n\
+                 surety_blocks_verified_total{rollup=\"2\"} 0\n"
+            ),
+            "{text}"
         );
-
+        assert!(text.contains("surety_verified_head{rollup=\"2\"} 7\n"));
+        assert_eq!(text.matches("# TYPE surety_verified_head gauge").count(), 1);
         assert!(
-            get(addr, "/")
-                .await
-                .starts_with("HTTP/1.1 404 Not Found\r\n")
+            text.ends_with("x_info{url=\"http://a\\\"b\",n=\"3\"} 1\n"),
+            "{text}"
         );
-        server.abort();
+        assert_ne!(two.verified_at.load(Ordering::Relaxed), 0);
     }
 }

@@ -28,7 +28,10 @@ use serde::Serialize;
 use surety_contracts::evidence::{self, SubmittedCertificate};
 use tracing::{info, warn};
 
-use crate::state::StateStore;
+use crate::{
+    metrics::{Exposition, Kind},
+    state::StateStore,
+};
 
 /// L1 blocks on top of a certificate's block before the watchtower checks it.
 const CONFIRMATIONS: u64 = 1;
@@ -80,7 +83,7 @@ impl WatchtowerMetrics {
             .clone()
     }
 
-    pub fn render_into(&self, out: &mut String) {
+    pub fn render_into(&self, out: &mut Exposition) {
         for (name, value) in [
             (
                 "surety_watchtower_certificates_checked_total",
@@ -95,10 +98,7 @@ impl WatchtowerMetrics {
             ),
             ("surety_watchtower_l1_errors_total", &self.l1_errors),
         ] {
-            out.push_str(&format!(
-                "# TYPE {name} counter\n{name} {}\n",
-                value.load(Relaxed)
-            ));
+            out.sample(name, Kind::Counter, &[], value.load(Relaxed));
         }
     }
 }

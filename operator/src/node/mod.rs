@@ -9,6 +9,7 @@
 //! `slashing_protection.redb` (the signing history), `outbox.redb` (what is not yet delivered).
 
 mod anchor;
+mod health;
 mod prune;
 mod signing;
 
@@ -38,7 +39,7 @@ use crate::{
     execution::{ExecutionKind, RuleSet},
     follower::{FollowError, Follower, FollowerConfig, Outcome, connect_http},
     genesis::GenesisFile,
-    metrics::{Metrics, Response, serve},
+    metrics::Metrics,
     outbox::{Message, Outbox, OutboxError},
     state::{DEFAULT_CACHE_BYTES, StateError, StateStore, StoredHeader},
     watchtower::{Dispute, Watchtower, WatchtowerMetrics, WatchtowerSpec},
@@ -348,19 +349,12 @@ impl OperatorNode {
                 .await
                 .map_err(|source| NodeError::Http { addr, source })?;
             let bound = listener.local_addr().unwrap_or(addr);
-            info!("serving http://{bound}/metrics and http://{bound}/status");
-            let (rollups, signing) = (rollups.clone(), signing.clone());
-            tokio::spawn(serve(listener, move |path| match path {
-                "/metrics" => Some(Response::prometheus(render_metrics(
-                    &rollups,
-                    signing.as_deref(),
-                ))),
-                "/status" => Some(Response::json(
-                    serde_json::to_string_pretty(&status(&rollups, signing.as_deref()))
-                        .unwrap_or_default(),
-                )),
-                _ => None,
-            }));
+            info!(
+                "serving http://{bound}/metrics, http://{bound}/status and the EigenLayer node \
+                 API at http://{bound}/eigen/node"
+            );
+            let api = health::NodeApi::new(rollups.clone(), signing.clone(), self.poll_interval);
+            tokio::spawn(crate::api::serve(listener, Arc::new(api)));
         }
         info!(datadir = %self.datadir.display(), rollups = rollups.len(), "operator node running");
 
@@ -586,6 +580,7 @@ async fn follow(
             claimed,
             computed,
         } => {
+            rollup.metrics.refused_height.store(number, Relaxed);
             let mismatch = Mismatch {
                 rollup_id: rollup.spec.id,
                 block_number: number,
@@ -616,6 +611,7 @@ async fn follow(
             hash,
             reason,
         } => {
+            rollup.metrics.refused_height.store(number, Relaxed);
             error!(rollup = rollup.spec.id, block = number, %reason, "invalid block: nothing past block {} will be signed", number - 1);
             Ok(Some(Fault::Invalid {
                 rollup_id: rollup.spec.id,
@@ -716,23 +712,4 @@ fn status(rollups: &[RollupRuntime], signing: Option<&SigningRuntime>) -> NodeSt
                 disputes: w.disputes(),
             }),
     }
-}
-
-fn render_metrics(rollups: &[RollupRuntime], signing: Option<&SigningRuntime>) -> String {
-    let mut out = String::new();
-    for rollup in rollups {
-        rollup
-            .metrics
-            .render_into(&format!("rollup=\"{}\"", rollup.spec.id), &mut out);
-    }
-    if let Some(signing) = signing {
-        signing.signer.metrics().snapshot().render_into(&mut out);
-        for (url, metrics) in &signing.aggregators {
-            metrics.render(url, &mut out);
-        }
-        if let Some(watchtower) = &signing.watchtower {
-            watchtower.render_into(&mut out);
-        }
-    }
-    out
 }

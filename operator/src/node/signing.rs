@@ -50,6 +50,8 @@ impl SigningLoop {
             Ok(last) => last.map_or(self.start, |h| h + 1).max(self.start),
             Err(e) => return e.into(),
         };
+        // What earlier runs signed counts: health and `until` compare against it.
+        self.metrics.set_signed_head(next - 1);
         info!(rollup = self.rollup_id, from = next, sign_at = %self.sign_at, "signing verified blocks");
         let mut head_changed = self.store.subscribe_head();
         loop {
@@ -114,7 +116,7 @@ impl SigningLoop {
             });
         }
         self.sign_and_queue(statements).await?;
-        self.metrics.signed_head.store(target, Relaxed);
+        self.metrics.set_signed_head(target);
         Ok(Some(target))
     }
 

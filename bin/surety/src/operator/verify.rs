@@ -28,7 +28,8 @@ pub(crate) struct Args {
     /// anvil-run chain, with anvil's state quirks).
     #[arg(long, default_value_t = RuleSet::Ethereum)]
     rules: RuleSet,
-    /// Serve Prometheus metrics at http://ADDR/metrics and status at /status.
+    /// Serve Prometheus metrics at http://ADDR/metrics, status at /status and the EigenLayer
+    /// node API at /eigen/node.
     #[arg(long, value_name = "ADDR")]
     metrics_addr: Option<std::net::SocketAddr>,
 }

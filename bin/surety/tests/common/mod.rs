@@ -173,6 +173,39 @@ impl Devnet {
         nix::sys::signal::kill(Pid::from_raw(pid as i32), Signal::SIGKILL).unwrap();
     }
 
+    /// Stops aggregator `index` (1-based; SIGKILL).
+    pub(crate) fn kill_aggregator(&self, index: usize) {
+        let pid = self.manifest["aggregators"][index - 1]["pid"]
+            .as_i64()
+            .unwrap();
+        nix::sys::signal::kill(Pid::from_raw(pid as i32), Signal::SIGKILL).unwrap();
+    }
+
+    /// Stops the L2's anvil (SIGKILL): its RPC refuses connections from then on. It is the
+    /// process started with `--init <datadir>/l2-genesis.json`.
+    pub(crate) fn kill_l2(&self) {
+        use std::os::unix::ffi::OsStrExt;
+        let genesis = self
+            .dir
+            .path()
+            .canonicalize()
+            .unwrap()
+            .join("l2-genesis.json");
+        let genesis = genesis.as_os_str().as_bytes();
+        let pid = std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
+            .find(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
+                    let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+                    args.windows(2)
+                        .any(|w| w[0] == b"--init" && w[1] == genesis)
+                })
+            })
+            .expect("the devnet's L2 anvil is running");
+        nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGKILL).unwrap();
+    }
+
     /// Runs operator `index`'s node again from its config, as its owner would.
     pub(crate) fn restart_operator(&mut self, index: usize) {
         let config = PathBuf::from(self.operator(index)["config"].as_str().unwrap());
