@@ -441,7 +441,10 @@ impl Observer {
                 notes.extend(
                     evidence
                         .iter()
-                        .filter(|(e, _)| e.key_hash() == *key_hash)
+                        // Proven evidence shows as the L1's `DoubleSigningProven`.
+                        .filter(|(e, state)| {
+                            e.key_hash() == *key_hash && *state != EvidenceState::Proven
+                        })
                         .map(|(e, state)| Note {
                             kind: "fault",
                             text: format!(
@@ -449,9 +452,8 @@ impl Observer {
                                 e.rollup_id(),
                                 e.block_number(),
                                 match state {
-                                    EvidenceState::Pending => "evidence held",
-                                    EvidenceState::Proven => "proven on L1",
-                                    EvidenceState::Refused => "refused by the Slasher",
+                                    EvidenceState::Pending => "evidence held, not yet proven",
+                                    _ => "refused by the Slasher",
                                 }
                             ),
                         }),
