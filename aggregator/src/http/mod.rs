@@ -16,10 +16,11 @@ use axum::{
     },
     routing::get,
 };
-use tokio::{net::TcpListener, sync::watch};
+use tokio::net::TcpListener;
 use tokio_stream::{Stream, StreamExt, wrappers::WatchStream};
 
 pub(crate) use page::Observer;
+use page::Snapshots;
 
 use crate::Shared;
 
@@ -29,11 +30,11 @@ const PAGE: &str = include_str!("page.html");
 #[derive(Clone)]
 struct AppState {
     shared: Arc<Shared>,
-    /// The newest page snapshot as JSON; every `/events` client subscribes to it.
-    page: Arc<watch::Sender<Arc<str>>>,
+    /// Every `/events` client subscribes to it.
+    page: Snapshots,
 }
 
-fn router(shared: Arc<Shared>, page: Arc<watch::Sender<Arc<str>>>) -> Router {
+fn router(shared: Arc<Shared>, page: Snapshots) -> Router {
     Router::new()
         .route("/", get(|| async { Html(PAGE) }))
         .route("/events", get(events))
@@ -49,11 +50,7 @@ fn router(shared: Arc<Shared>, page: Arc<watch::Sender<Arc<str>>>) -> Router {
 }
 
 /// Serves the endpoint on `listener` until the task is dropped.
-pub(crate) async fn serve(
-    listener: TcpListener,
-    shared: Arc<Shared>,
-    page: Arc<watch::Sender<Arc<str>>>,
-) {
+pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, page: Snapshots) {
     if let Err(error) = axum::serve(listener, router(shared, page)).await {
         tracing::error!(%error, "HTTP server failed");
     }
@@ -84,7 +81,10 @@ async fn events(
 mod tests {
     use std::net::SocketAddr;
 
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::{
+        io::{AsyncReadExt, AsyncWriteExt},
+        sync::watch,
+    };
 
     use super::*;
     use crate::store::Store;

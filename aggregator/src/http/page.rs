@@ -36,6 +36,12 @@ const PARTICIPATION_HEIGHTS: usize = 32;
 /// Blocks per `eth_getLogs` request while catching up.
 const LOG_CHUNK: u64 = 5_000;
 
+/// Where snapshots appear: the newest one's JSON, serialised once for every client.
+pub(crate) type Snapshots = Arc<watch::Sender<Arc<str>>>;
+
+/// Each of a rollup's newest attested heights with the key hashes that signed there.
+type Signers = Vec<(u64, Vec<B256>)>;
+
 /// Everything the page renders, as JSON. Amounts are decimal wei strings.
 #[derive(Debug, Serialize)]
 struct Snapshot {
@@ -168,7 +174,7 @@ pub(crate) struct Observer {
     logs: Logs,
     /// Timestamps of L2 blocks already read (the certified heads), per rollup and height.
     l2_times: HashMap<(u64, u64), u64>,
-    page: Arc<watch::Sender<Arc<str>>>,
+    page: Snapshots,
 }
 
 impl Observer {
@@ -179,7 +185,7 @@ impl Observer {
         contracts: Contracts,
         from_block: u64,
         rollups: &[RollupConfig],
-    ) -> Result<(Self, Arc<watch::Sender<Arc<str>>>), AggregatorError> {
+    ) -> Result<(Self, Snapshots), AggregatorError> {
         let rollups = rollups
             .iter()
             .map(|r| {
@@ -395,7 +401,7 @@ impl Observer {
         rollups: &[crate::RollupStatus],
         problems: &mut Vec<String>,
     ) -> Vec<OperatorView> {
-        let mut recent: Vec<(u64, Vec<(u64, Vec<B256>)>)> = Vec::new();
+        let mut recent: Vec<(u64, Signers)> = Vec::new();
         for r in rollups {
             match self
                 .shared
