@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 CARGO ?= cargo
 
-.PHONY: all tools test test-contracts test-rust lint fmt bench bench-devnet devnet build
+.PHONY: all tools chromium test test-contracts test-rust lint fmt bench bench-devnet devnet build
 
 all: build
 
@@ -16,6 +16,16 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@anvil --version | head -1 && forge --version | head -1
 	@touch $@
+
+## chromium: Debian's headless Chromium and its WebDriver, for the status page's browser test
+## (bin/surety/tests/status_page.rs); installed with apt-get when missing
+chromium:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get update && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	    chromium chromium-driver; \
+	fi
 
 build: tools
 	$(CARGO) build --workspace --all-targets
@@ -31,7 +41,7 @@ test-contracts: tools
 	cd contracts && forge build --sizes >/dev/null && forge test
 	cd contracts && node script/export-artifacts.js --check
 
-test-rust: tools
+test-rust: tools chromium
 	$(CARGO) test --workspace --all-targets --no-fail-fast
 	$(CARGO) test --workspace --doc
 

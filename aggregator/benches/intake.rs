@@ -140,6 +140,7 @@ async fn fixture() -> Fixture {
             max_ahead: 10_000_000,
             ..IntakeConfig::default()
         },
+        rollups: Vec::new(),
     };
     let aggregator = Aggregator::start(&config).await.unwrap();
     Fixture {

@@ -38,13 +38,25 @@ pub struct AggregatorConfig {
     pub datadir: PathBuf,
     /// gRPC listen address of the `surety.v1.Aggregator` service (port 0: any free port).
     pub grpc_addr: SocketAddr,
-    /// Serves `/metrics` (Prometheus) and `/status` (JSON) here.
+    /// Serves `/metrics` (Prometheus), `/status` (JSON) and the live status page (`/`) here.
     pub http_addr: Option<SocketAddr>,
     pub l1: L1Config,
     #[serde(default)]
     pub submit: SubmitConfig,
     #[serde(default)]
     pub intake: IntakeConfig,
+    /// Rollups whose L2 the status page follows (head and lag); optional, one entry per rollup.
+    #[serde(default)]
+    pub rollups: Vec<RollupConfig>,
+}
+
+/// A rollup's own JSON-RPC, read by the status page for the L2 head.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollupConfig {
+    /// The rollup's Surety id (as the `CertificateVerifier` numbers it).
+    pub id: u64,
+    pub rpc: String,
 }
 
 /// The L1 with Surety's contracts, and the account that submits to it.
@@ -165,12 +177,27 @@ impl AggregatorConfig {
     /// Checks what the types cannot: `Err((key, problem))`.
     fn validate(&self) -> Result<(), (String, String)> {
         let invalid = |key: &str, problem: &str| Err((key.to_owned(), problem.to_owned()));
-        let rpc = &self.l1.rpc;
-        if !(rpc.starts_with("http://") || rpc.starts_with("https://")) {
-            return invalid(
-                "l1.rpc",
-                &format!("{rpc:?} is not an http:// or https:// URL"),
-            );
+        let url = |key: &str, rpc: &str| {
+            if rpc.parse::<alloy::transports::http::reqwest::Url>().is_ok()
+                && (rpc.starts_with("http://") || rpc.starts_with("https://"))
+            {
+                Ok(())
+            } else {
+                invalid(key, &format!("{rpc:?} is not an http:// or https:// URL"))
+            }
+        };
+        url("l1.rpc", &self.l1.rpc)?;
+        for (i, rollup) in self.rollups.iter().enumerate() {
+            if rollup.id == 0 {
+                return invalid(&format!("rollups[{i}].id"), "rollup ids start at 1");
+            }
+            if self.rollups[..i].iter().any(|r| r.id == rollup.id) {
+                return invalid(
+                    &format!("rollups[{i}].id"),
+                    &format!("rollup {} is listed twice", rollup.id),
+                );
+            }
+            url(&format!("rollups[{i}].rpc"), &rollup.rpc)?;
         }
         let l1 = &self.l1;
         match (
@@ -288,6 +315,8 @@ mod tests {
         let config = load(example).unwrap();
         assert_eq!(config.submit.replace_after_blocks, 3);
         assert_eq!(config.intake.max_ahead, 100_000);
+        assert_eq!(config.rollups[0].id, 1);
+        assert_eq!(config.rollups[0].rpc, "http://127.0.0.1:9545");
     }
 
     #[test]
@@ -309,6 +338,21 @@ mod tests {
             (
                 format!("{MINIMAL}\n[intake]\nqueue_depth = 0"),
                 "`intake.queue_depth`",
+            ),
+            (
+                format!("{MINIMAL}\n[[rollups]]\nid = 1\nrpc = \"ws://127.0.0.1:9545\""),
+                "`rollups[0].rpc`",
+            ),
+            (
+                format!("{MINIMAL}\n[[rollups]]\nid = 0\nrpc = \"http://127.0.0.1:9545\""),
+                "`rollups[0].id`",
+            ),
+            (
+                format!(
+                    "{MINIMAL}\n[[rollups]]\nid = 1\nrpc = \"http://a:1\"\n\
+                     [[rollups]]\nid = 1\nrpc = \"http://b:1\""
+                ),
+                "`rollups[1].id`: rollup 1 is listed twice",
             ),
         ];
         for (text, expected) in cases {

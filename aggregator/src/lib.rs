@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod double_sign;
+mod http;
 pub mod intake;
 pub mod l1;
 pub mod metrics;
@@ -174,6 +175,24 @@ impl Shared {
     }
 }
 
+#[cfg(test)]
+impl Shared {
+    /// An aggregator's state before it has read L1, over `store`.
+    pub(crate) fn for_tests(store: Store) -> Self {
+        Self {
+            view: watch::Sender::new(Arc::new(L1View::default())),
+            pool: Mutex::new(Pool::default()),
+            store,
+            domain: Domain::new(1, Address::ZERO),
+            metrics: Metrics::default(),
+            max_ahead: 1,
+            known_evidence: Mutex::new(HashSet::new()),
+            mismatches: Mutex::new(MismatchCounts::new()),
+            submit_status: Mutex::new(BTreeMap::new()),
+        }
+    }
+}
+
 /// What `/status` answers.
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
@@ -242,7 +261,7 @@ impl Aggregator {
         })?;
         let store = Store::open(&config.datadir.join("aggregator.redb"))?;
 
-        let mut follower = Follower::new(reader, contracts, config.l1.from_block);
+        let mut follower = Follower::new(reader.clone(), contracts, config.l1.from_block);
         let view = loop {
             if let Some(view) = follower.poll().await? {
                 break view;
@@ -386,7 +405,15 @@ impl Aggregator {
                         what: "binding the HTTP address",
                         source,
                     })?;
-                tasks.push(tokio::spawn(server::serve_http(listener, shared.clone())));
+                let (observer, page) = http::Observer::new(
+                    shared.clone(),
+                    reader,
+                    contracts,
+                    config.l1.from_block,
+                    &config.rollups,
+                )?;
+                tasks.push(tokio::spawn(observer.run()));
+                tasks.push(tokio::spawn(http::serve(listener, shared.clone(), page)));
                 Some(addr)
             }
             None => None,

@@ -60,6 +60,11 @@ impl OperatorSet {
         }
     }
 
+    /// Every registered operator by key hash, active or not, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&B256, &Operator)> {
+        self.by_hash.iter()
+    }
+
     /// The operator with this key hash, active or not.
     pub fn get(&self, key_hash: &B256) -> Option<&Operator> {
         self.by_hash.get(key_hash)

@@ -1,14 +1,9 @@
-//! The gRPC service (`surety.v1.Aggregator`) and the small HTTP endpoint serving `/metrics`
-//! (Prometheus) and `/status` (JSON).
+//! The gRPC service (`surety.v1.Aggregator`).
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use surety_proto::v1::{self, aggregator_server};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpListener,
-    sync::{mpsc, oneshot},
-};
+use tokio::sync::{mpsc, oneshot};
 use tonic::{Code, Request, Response, Status};
 
 use crate::{
@@ -150,58 +145,5 @@ impl aggregator_server::Aggregator for Service {
             })),
             Err(r) => Err(Status::new(r.code, r.reason)),
         }
-    }
-}
-
-/// Serves `GET /metrics` and `GET /status` on `listener` until the task is dropped. A client
-/// that sends more than 8 KiB of request head or stalls for 5 s is dropped.
-pub(crate) async fn serve_http(listener: TcpListener, shared: Arc<Shared>) {
-    loop {
-        let Ok((mut stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            let _ = tokio::time::timeout(Duration::from_secs(5), async move {
-                let mut head = Vec::with_capacity(512);
-                let mut buf = [0u8; 1024];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    let n = stream.read(&mut buf).await?;
-                    if n == 0 || head.len() + n > 8 * 1024 {
-                        return Ok(());
-                    }
-                    head.extend_from_slice(&buf[..n]);
-                }
-                let request = String::from_utf8_lossy(&head);
-                let path = request
-                    .strip_prefix("GET ")
-                    .and_then(|rest| rest.split([' ', '?']).next());
-                let (status, content_type, body) = match path {
-                    Some("/metrics") => (
-                        "200 OK",
-                        "text/plain; version=0.0.4",
-                        shared.metrics.render(),
-                    ),
-                    Some("/status") => (
-                        "200 OK",
-                        "application/json",
-                        serde_json::to_string_pretty(&shared.status()).unwrap_or_default(),
-                    ),
-                    _ => (
-                        "404 Not Found",
-                        "text/plain",
-                        "try /metrics or /status\n".to_owned(),
-                    ),
-                };
-                let response = format!(
-                    "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
-                     Connection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                stream.write_all(response.as_bytes()).await?;
-                stream.shutdown().await
-            })
-            .await;
-        });
     }
 }

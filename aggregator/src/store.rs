@@ -392,6 +392,43 @@ impl Store {
         }
         Ok(out)
     }
+
+    /// The key hashes that signed at each of `rollup`'s `heights` newest attested heights (for
+    /// the status page's participation figures); keys only, newest height first.
+    pub fn recent_signers(
+        &self,
+        rollup: u64,
+        heights: usize,
+    ) -> Result<Vec<(u64, Vec<B256>)>, StoreError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = txn.open_table(ATTESTATIONS).map_err(db_err)?;
+        let (start, end) = (
+            key(rollup, 0, None),
+            key(rollup, u64::MAX, Some(&B256::repeat_byte(0xff))),
+        );
+        let mut out: Vec<(u64, Vec<B256>)> = Vec::new();
+        for entry in table
+            .range::<&[u8]>(start.as_slice()..=end.as_slice())
+            .map_err(db_err)?
+            .rev()
+        {
+            let (k, _) = entry.map_err(db_err)?;
+            let k = k.value();
+            let (_, height) = split_key(k).ok_or(StoreError::Corrupt("attestation"))?;
+            let key_hash =
+                B256::from_slice(k.get(16..48).ok_or(StoreError::Corrupt("attestation"))?);
+            if let Some((h, signers)) = out.last_mut()
+                && *h == height
+            {
+                signers.push(key_hash);
+            } else if out.len() == heights {
+                break;
+            } else {
+                out.push((height, vec![key_hash]));
+            }
+        }
+        Ok(out)
+    }
 }
 
 fn encode_evidence(e: &Evidence, state: EvidenceState) -> Vec<u8> {
@@ -462,5 +499,25 @@ mod tests {
         assert_eq!(store.evidence().unwrap()[0].1, EvidenceState::Proven);
         store.prune(1, 3).unwrap();
         assert_eq!(store.attestations().unwrap(), accepted[2..]);
+    }
+
+    #[test]
+    fn recent_signers_are_the_newest_heights_keys_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("aggregator.redb")).unwrap();
+        let mut accepted: Vec<_> = (2..6).map(|h| attestation(1, h, 7)).collect();
+        accepted.push(attestation(2, 5, 7));
+        let mut other_rollup = attestation(3, 9, 7);
+        other_rollup.0.statement.rollup_id = 2;
+        accepted.push(other_rollup);
+        store.commit_intake(&accepted, &[]).unwrap();
+        let (one, two) = (accepted[0].1, accepted[4].1);
+        let mut newest = store.recent_signers(1, 2).unwrap();
+        newest[0].1.sort();
+        let mut both = vec![one, two];
+        both.sort();
+        assert_eq!(newest, vec![(5, both), (4, vec![one])]);
+        assert_eq!(store.recent_signers(1, 10).unwrap().len(), 4);
+        assert!(store.recent_signers(3, 10).unwrap().is_empty());
     }
 }

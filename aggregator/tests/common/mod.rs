@@ -167,6 +167,7 @@ impl Devnet {
             },
             submit: SubmitConfig::default(),
             intake: IntakeConfig::default(),
+            rollups: Vec::new(),
         }
     }
 
@@ -263,7 +264,9 @@ pub(crate) async fn http_get(addr: SocketAddr, path: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     stream
-        .write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
         .await
         .unwrap();
     let mut response = String::new();

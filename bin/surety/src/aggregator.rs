@@ -9,7 +9,8 @@ use surety_aggregator::{Aggregator, AggregatorConfig};
 #[derive(Debug, Subcommand)]
 pub(crate) enum AggregatorCommand {
     /// Run the aggregator: take operators' attestations over gRPC, verify and aggregate them,
-    /// post certificates and double-signing evidence to L1, serve /metrics and /status.
+    /// post certificates and double-signing evidence to L1, serve the status page, /status and
+    /// /metrics.
     Run(RunArgs),
 }
 
@@ -32,7 +33,7 @@ pub(crate) fn run(command: AggregatorCommand) -> eyre::Result<()> {
                 .wrap_err("starting the aggregator")?;
             println!("aggregator gRPC on {}", aggregator.grpc_addr());
             if let Some(http) = aggregator.http_addr() {
-                println!("aggregator status on http://{http}/status");
+                println!("aggregator status page on http://{http}/ (JSON at /status)");
             }
             crate::operator::shutdown_signal().await;
             aggregator.stop().await;

@@ -155,7 +155,9 @@ impl Layout {
              http_addr = \"{http}\"\n\n\
              [l1]\nrpc = {l1:?}\ndeployment = {deployment:?}\necdsa_key_file = {key:?}\n\
              poll_interval_ms = 100\n\n\
-             [submit]\ncadence_blocks = 1\n",
+             [submit]\ncadence_blocks = 1\n\n\
+             # The status page reads the rollup's head here.\n\
+             [[rollups]]\nid = {rollup_id}\nrpc = {l2:?}\n",
             config = config.display(),
             data = dir.join("data").display().to_string(),
             grpc = aggregator.grpc,
@@ -163,6 +165,8 @@ impl Layout {
             l1 = aggregator.l1_rpc,
             deployment = self.deployment().display().to_string(),
             key = key.display().to_string(),
+            rollup_id = aggregator.rollup_id,
+            l2 = aggregator.l2_rpc,
         );
         write(&config, &toml)?;
         Ok(config)
@@ -196,6 +200,9 @@ pub(super) struct AggregatorFiles<'a> {
     pub(super) grpc: SocketAddr,
     pub(super) http: SocketAddr,
     pub(super) l1_rpc: &'a str,
+    /// The rollup's own RPC (never the lying proxy): the status page's L2 head.
+    pub(super) l2_rpc: &'a str,
+    pub(super) rollup_id: u64,
 }
 
 fn create(dir: &Path) -> eyre::Result<()> {

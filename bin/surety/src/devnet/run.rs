@@ -220,7 +220,13 @@ pub(super) async fn run(args: RunArgs) -> eyre::Result<()> {
             .wrap_err("deploying the example bridge")?;
     println!("     example bridge {bridge}: releases withdrawals on isFinal, pauses on an alert");
 
-    let aggregators = start_aggregators(&layout, &l1, aggregator_addrs).await?;
+    let aggregators = start_aggregators(
+        &layout,
+        &l1,
+        aggregator_addrs,
+        (rollup_id, l2.endpoint().as_str()),
+    )
+    .await?;
     // The byzantine ones are those with the most stake: the last.
     let honest = operators.len() - usize::from(args.byzantine.unwrap_or(0));
     let mut nodes = Vec::new();
@@ -579,6 +585,7 @@ async fn start_aggregators(
     layout: &Layout,
     l1: &AnvilInstance,
     addrs: [(SocketAddr, SocketAddr); 2],
+    (rollup_id, l2_rpc): (u64, &str),
 ) -> eyre::Result<Vec<Aggregator>> {
     let http = reqwest::Client::new();
     let mut aggregators = Vec::new();
@@ -592,6 +599,8 @@ async fn start_aggregators(
                 grpc,
                 http: http_addr,
                 l1_rpc: &l1.endpoint(),
+                l2_rpc,
+                rollup_id,
             },
         )?;
         let log = layout.aggregator_dir(index).join("aggregator.log");
@@ -602,7 +611,9 @@ async fn start_aggregators(
             &log,
         )?;
         wait_for_http(&http, http_addr, &mut service).await?;
-        println!("     aggregator {index}: gRPC {grpc}, status http://{http_addr}/status");
+        println!(
+            "     aggregator {index}: gRPC {grpc}, status page http://{http_addr}/ (JSON at /status)"
+        );
         aggregators.push(Aggregator {
             grpc,
             http: http_addr,
