@@ -189,6 +189,7 @@ impl Shared {
             known_evidence: Mutex::new(HashSet::new()),
             mismatches: Mutex::new(MismatchCounts::new()),
             submit_status: Mutex::new(BTreeMap::new()),
+            attestations_accepted: tokio::sync::Notify::new(),
         }
     }
 }
