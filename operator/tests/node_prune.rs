@@ -139,13 +139,22 @@ async fn the_node_prunes_below_the_safe_height_and_still_follows_reorgs() {
         retention: RETENTION,
         ..StorageSpec::default()
     };
-    let node = OperatorNode::build_with_storage(spec, storage)
-        .await
-        .unwrap();
+    // The node on a runtime of its own: dropping it stops every task the node spawned (its
+    // HTTP endpoint holds the stores), so the datadir can be opened afterwards.
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(node.run(async {
-        let _ = stopped.await;
-    }));
+    let node = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let node = OperatorNode::build_with_storage(spec, storage)
+                .await
+                .unwrap();
+            node.run(async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+    });
     // The node prunes every 64 verified blocks, never above what it signed: should a pass come
     // before the signing loop got far enough, more blocks bring another.
     let deadline = tokio::time::Instant::now() + TIMEOUT;
@@ -193,7 +202,9 @@ async fn the_node_prunes_below_the_safe_height_and_still_follows_reorgs() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     drop(stop);
-    task.await.unwrap().unwrap();
+    tokio::task::spawn_blocking(|| node.join().unwrap())
+        .await
+        .unwrap();
 
     let store = StateStore::open(&store_path).unwrap();
     let head = store.head().unwrap();
