@@ -16,7 +16,10 @@
 //!
 //! Options: `--blocks N` (default 20000), `--txs N` workload transactions per block (default 4),
 //! `--retention N` (default 128, the node's), `--report-every N` (default 1000),
-//! `--cache-mib N` (default 256, the node's).
+//! `--cache-mib N` (default 256, the node's), `--churn` (only traffic that rewrites a bounded
+//! state — storage fills and clears over 536 slots, compute, reverts, logs, precompiles — instead
+//! of the full mix, whose transfers to fresh addresses and contract creations grow the state
+//! itself by design: with `--churn` every byte of growth would be history or redb garbage).
 
 use std::{collections::HashMap, path::Path, sync::Arc, time::Instant};
 
@@ -33,7 +36,7 @@ use surety_primitives::{Domain, SecretKey, Statement};
 use surety_slashing_protection::{ProtectedSigner, SlashingDatabase, database_path};
 use surety_testkit::{
     genesis::GenesisBuilder,
-    workload::{Workload, WorkloadConfig},
+    workload::{Mix, Workload, WorkloadConfig},
 };
 
 const CHAIN_ID: u64 = 4_246;
@@ -48,6 +51,7 @@ struct Args {
     retention: u64,
     report_every: u64,
     cache_mib: usize,
+    churn: bool,
 }
 
 impl Args {
@@ -59,6 +63,7 @@ impl Args {
             retention: 128,
             report_every: 1_000,
             cache_mib: 256,
+            churn: false,
         };
         let mut it = std::env::args().skip(1);
         while let Some(arg) = it.next() {
@@ -74,6 +79,7 @@ impl Args {
                 "--report-every" => args.report_every = value().max(1),
                 "--cache-mib" => args.cache_mib = value() as usize,
                 "--no-prune" => args.prune = false,
+                "--churn" => args.churn = true,
                 other => panic!("unknown argument {other} (see the example's docs)"),
             }
         }
@@ -155,14 +161,22 @@ fn main() {
     let chains = HashMap::from([(ROLLUP_ID, store.clone())]);
     let signer = ProtectedSigner::new(db, SecretKey::from_ikm(&[9; 32]), chains);
 
-    let mut workload = Workload::new(
-        7,
-        WorkloadConfig::new(genesis.keys.clone()).txs_per_block(args.txs),
-    );
+    let mut config = WorkloadConfig::new(genesis.keys.clone()).txs_per_block(args.txs);
+    if args.churn {
+        config = config.mix(Mix {
+            transfer: 0,
+            erc20: 0,
+            create: 0,
+            delegation: 0,
+            ..Mix::default()
+        });
+    }
+    let mut workload = Workload::new(7, config);
     println!(
-        "soak: {} blocks of the mixed workload ({} txs per block), pruning {}, retention {}, \
+        "soak: {} blocks of the {} workload ({} txs per block), pruning {}, retention {}, \
          cache {} MiB, datadir {}",
         args.blocks,
+        if args.churn { "churning" } else { "mixed" },
         args.txs,
         if args.prune { "on" } else { "off" },
         args.retention,

@@ -6,8 +6,8 @@ use alloy_consensus::Header;
 use alloy_primitives::{Address, B256, U256};
 use revm::database::DatabaseRef;
 use surety_operator::state::{
-    AccountChange, AccountState, BLOCKHASH_WINDOW, EMPTY_CODE_HASH, Pruned, StateChanges,
-    StateError, StateStore, Verdict,
+    AccountChange, AccountState, BLOCKHASH_WINDOW, EMPTY_CODE_HASH, EvidenceStatus, Pruned,
+    StateChanges, StateError, StateStore, Verdict,
 };
 
 fn balance_change(balance: u64) -> StateChanges {
@@ -94,7 +94,7 @@ fn prune_keeps_what_the_engine_needs() {
 }
 
 #[test]
-fn prune_drops_evidence_once_the_chain_is_verified_past_it() {
+fn prune_drops_evidence_once_delivered_and_the_chain_is_verified_past_it() {
     let (store, _) = chain(2);
     let parent_hash = store.head().unwrap().hash;
     let lying = Header {
@@ -107,6 +107,7 @@ fn prune_drops_evidence_once_the_chain_is_verified_past_it() {
         .apply_block(lying.hash_slow(), &lying, balance_change(3), || vec![1])
         .unwrap();
     assert!(matches!(verdict, Verdict::Mismatch { .. }));
+    let lie = (3, lying.hash_slow());
     // The pruned height is clamped to the verified head: evidence above it stays.
     assert_eq!(store.prune(3).unwrap().evidence, 0);
     assert_eq!(store.evidence().unwrap().len(), 1);
@@ -124,13 +125,73 @@ fn prune_drops_evidence_once_the_chain_is_verified_past_it() {
         .apply_block(honest.hash_slow(), &honest, balance_change(3), Vec::new)
         .unwrap();
     assert_eq!(verdict, Verdict::Match(root));
+    // Old enough, but no aggregator has the report yet: kept, however often pruned.
+    assert_eq!(
+        store.evidence().unwrap()[0].status,
+        EvidenceStatus::Recorded
+    );
+    assert_eq!(store.prune(3).unwrap().evidence, 0);
+    assert!(
+        store
+            .set_evidence_status(lie.0, lie.1, EvidenceStatus::Reported)
+            .unwrap()
+    );
+    assert_eq!(store.prune(3).unwrap().evidence, 0);
+    assert_eq!(
+        store.evidence().unwrap()[0].status,
+        EvidenceStatus::Reported
+    );
+    // Delivered: pruned once the pruned height reaches it, not before.
+    assert!(
+        store
+            .set_evidence_status(lie.0, lie.1, EvidenceStatus::Delivered)
+            .unwrap()
+    );
     assert_eq!(store.prune(2).unwrap().evidence, 0);
     assert_eq!(store.prune(3).unwrap().evidence, 1);
     assert!(store.evidence().unwrap().is_empty());
+    // No evidence, no status.
+    assert!(
+        !store
+            .set_evidence_status(lie.0, lie.1, EvidenceStatus::Delivered)
+            .unwrap()
+    );
 }
 
 #[test]
-fn submitted_evidence_can_be_forgotten() {
+fn an_evidence_status_never_goes_back() {
+    let (store, _) = chain(2);
+    let header = Header {
+        number: 3,
+        parent_hash: store.head().unwrap().hash,
+        state_root: B256::repeat_byte(0x42),
+        ..Header::default()
+    };
+    let hash = header.hash_slow();
+    store
+        .apply_block(hash, &header, balance_change(3), || vec![1])
+        .unwrap();
+    store
+        .set_evidence_status(3, hash, EvidenceStatus::Delivered)
+        .unwrap();
+    // A report queued again for the same block (after a restart) does not undo the delivery.
+    store
+        .set_evidence_status(3, hash, EvidenceStatus::Reported)
+        .unwrap();
+    assert_eq!(
+        store.evidence().unwrap()[0].status,
+        EvidenceStatus::Delivered
+    );
+    // Another block at the same height has its own status.
+    assert!(
+        !store
+            .set_evidence_status(3, B256::repeat_byte(9), EvidenceStatus::Delivered)
+            .unwrap()
+    );
+}
+
+#[test]
+fn evidence_can_be_forgotten_by_hand() {
     let (store, _) = chain(2);
     let header = Header {
         number: 3,

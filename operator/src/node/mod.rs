@@ -41,7 +41,7 @@ use crate::{
     genesis::GenesisFile,
     metrics::Metrics,
     outbox::{Message, Outbox, OutboxError},
-    state::{DEFAULT_CACHE_BYTES, StateError, StateStore, StoredHeader},
+    state::{DEFAULT_CACHE_BYTES, EvidenceStatus, StateError, StateStore, StoredHeader},
     watchtower::{Dispute, Watchtower, WatchtowerMetrics, WatchtowerSpec},
 };
 
@@ -389,6 +389,10 @@ impl OperatorNode {
                     l1: self.l1.clone(),
                     store: rollup.store.clone(),
                     signer: signing.as_ref().map(|s| s.signer.clone()),
+                    reports: signing.as_ref().map(|s| {
+                        let urls = s.aggregators.iter().map(|(url, _)| url.clone()).collect();
+                        (s.outbox.clone(), urls)
+                    }),
                     metrics: rollup.metrics.clone(),
                     retention: self.storage.retention,
                     poll_interval: self.poll_interval,
@@ -596,6 +600,10 @@ async fn follow(
                     public_key: signing.public_key,
                     signature,
                 })])?;
+                // Only after the report is durably queued: the pruner keeps evidence until then.
+                rollup
+                    .store
+                    .set_evidence_status(number, hash, EvidenceStatus::Reported)?;
                 signing.wake.notify_waiters();
                 error!(
                     rollup = rollup.spec.id,

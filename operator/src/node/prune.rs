@@ -10,6 +10,12 @@
 //! instead of signing anything. When the node signs, pruning never passes its signed head: the
 //! signing loop still reads the headers it has not signed yet, and the slashing-protection
 //! watermark must not refuse heights the node still has to sign.
+//!
+//! Evidence of a refused block is forgotten only once its signed mismatch report has been
+//! delivered: the follower marks the evidence `Reported` after queuing the report in the outbox,
+//! and a pass that finds every aggregator's queue drained marks what was reported before it
+//! looked `Delivered`. Evidence without a report (a verify-only node's, an invalid block's) is
+//! never pruned.
 
 use std::{
     sync::{Arc, atomic::Ordering::Relaxed},
@@ -25,7 +31,8 @@ use tracing::{debug, info};
 use super::{NodeError, Signer, anchor::L1};
 use crate::{
     metrics::Metrics,
-    state::{Pruned, StateStore},
+    outbox::Outbox,
+    state::{EvidenceStatus, Pruned, StateStore},
 };
 
 /// Verified blocks between two pruning passes: each pass is one durable commit per store.
@@ -38,6 +45,8 @@ pub(crate) struct Pruner {
     pub(crate) l1: Option<L1>,
     pub(crate) store: Arc<StateStore>,
     pub(crate) signer: Option<Arc<Signer>>,
+    /// Where mismatch reports are queued, and the aggregators that must settle them.
+    pub(crate) reports: Option<(Arc<Outbox>, Vec<String>)>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) retention: u64,
     pub(crate) poll_interval: Duration,
@@ -89,7 +98,11 @@ impl Pruner {
             return Ok(None);
         };
         let (store, signer, rollup_id) = (self.store.clone(), self.signer.clone(), self.rollup_id);
+        let reports = self.reports.clone();
         let (pruned, statements) = tokio::task::spawn_blocking(move || {
+            if let Some((outbox, aggregators)) = reports {
+                mark_delivered(&store, &outbox, &aggregators)?;
+            }
             let pruned = store.prune(height)?;
             let statements = match signer {
                 Some(signer) => signer.prune(rollup_id, height)?,
@@ -151,6 +164,33 @@ impl Pruner {
         m.pruned_evidence.fetch_add(pruned.evidence, Relaxed);
         m.pruned_height.store(height, Relaxed);
     }
+}
+
+/// Marks the reported evidence delivered if every aggregator has settled everything queued.
+/// The reported records are listed before the queues are read: a report queued meanwhile is
+/// marked on a later pass.
+fn mark_delivered(
+    store: &StateStore,
+    outbox: &Outbox,
+    aggregators: &[String],
+) -> Result<(), NodeError> {
+    let reported: Vec<_> = store
+        .evidence()?
+        .into_iter()
+        .filter(|e| e.status == EvidenceStatus::Reported)
+        .collect();
+    if reported.is_empty() {
+        return Ok(());
+    }
+    for url in aggregators {
+        if outbox.depth(url)? > 0 {
+            return Ok(());
+        }
+    }
+    for evidence in reported {
+        store.set_evidence_status(evidence.number, evidence.hash, EvidenceStatus::Delivered)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use super::{
     ACCOUNTS, AccountRecord, AccountState, CODE, CodeCache, HEADERS, STORAGE, StateError,
-    StateSource, db_err, trie, trie_account,
+    StateSource,
+    cache::{SlotKey, StateCache},
+    db_err, trie, trie_account,
 };
 
 /// One account of [`StateReader::dump`].
@@ -23,13 +25,17 @@ pub(crate) struct DumpedAccount {
     pub(crate) storage: Vec<(U256, U256)>,
 }
 
-/// A consistent snapshot of the committed state (one redb read transaction).
+/// A consistent snapshot of the committed state (one redb read transaction), read through the
+/// store's hot account and slot cache while the cache describes the same state.
 pub struct StateReader {
     accounts: ReadOnlyTable<&'static [u8], &'static [u8]>,
     storage: ReadOnlyTable<&'static [u8], &'static [u8]>,
     code: ReadOnlyTable<&'static [u8], &'static [u8]>,
     headers: ReadOnlyTable<u64, &'static [u8]>,
     code_cache: Arc<Mutex<CodeCache>>,
+    cache: Arc<StateCache>,
+    /// The cache generation taken before the snapshot was opened.
+    generation: Option<u64>,
 }
 
 impl std::fmt::Debug for StateReader {
@@ -42,6 +48,8 @@ impl StateReader {
     pub(crate) fn new(
         txn: ReadTransaction,
         code_cache: Arc<Mutex<CodeCache>>,
+        cache: Arc<StateCache>,
+        generation: Option<u64>,
     ) -> Result<Self, StateError> {
         Ok(Self {
             accounts: txn.open_table(ACCOUNTS).map_err(db_err)?,
@@ -49,15 +57,38 @@ impl StateReader {
             code: txn.open_table(CODE).map_err(db_err)?,
             headers: txn.open_table(HEADERS).map_err(db_err)?,
             code_cache,
+            cache,
+            generation,
         })
     }
 
     pub(crate) fn account(&self, address: Address) -> Result<Option<AccountRecord>, StateError> {
-        self.accounts
+        if let Some(record) = self.cache.account(self.generation, &address) {
+            return Ok(record);
+        }
+        let record = self
+            .accounts
             .get(address.as_slice())
             .map_err(db_err)?
             .map(|v| AccountRecord::decode(v.value()))
-            .transpose()
+            .transpose()?;
+        self.cache.fill_account(self.generation, address, record);
+        Ok(record)
+    }
+
+    /// The stored value of a slot (`None`: no entry).
+    fn slot(&self, address: Address, slot: U256) -> Result<Option<U256>, StateError> {
+        let key = SlotKey::from(storage_key(address, slot));
+        if let Some(value) = self.cache.slot(self.generation, &key) {
+            return Ok(value);
+        }
+        let value = self
+            .storage
+            .get(key.as_slice())
+            .map_err(db_err)?
+            .map(|v| U256::from_be_slice(v.value()));
+        self.cache.fill_slot(self.generation, key, value);
+        Ok(value)
     }
 
     /// Every account with its stored slots, in address order (fixture checks; O(state)).
@@ -118,11 +149,7 @@ impl StateReader {
 
 impl StateSource for StateReader {
     fn has_slot(&self, address: Address, slot: U256) -> Result<bool, StateError> {
-        Ok(self
-            .storage
-            .get(storage_key(address, slot).as_slice())
-            .map_err(db_err)?
-            .is_some())
+        Ok(self.slot(address, slot)?.is_some())
     }
 }
 
@@ -153,11 +180,7 @@ impl DatabaseRef for StateReader {
     }
 
     fn storage_ref(&self, address: Address, index: U256) -> Result<U256, StateError> {
-        Ok(self
-            .storage
-            .get(storage_key(address, index).as_slice())
-            .map_err(db_err)?
-            .map_or(U256::ZERO, |v| U256::from_be_slice(v.value())))
+        Ok(self.slot(address, index)?.unwrap_or_default())
     }
 
     fn block_hash_ref(&self, number: u64) -> Result<B256, StateError> {

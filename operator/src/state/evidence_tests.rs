@@ -4,7 +4,7 @@ use alloy_consensus::Header;
 use alloy_primitives::B256;
 use redb::{Database, TableDefinition};
 
-use super::{Evidence, StateStore};
+use super::{Evidence, EvidenceStatus, StateStore};
 
 fn lie(number: u64, hash: u8, claimed: u8) -> (B256, Header) {
     let header = Header {
@@ -64,6 +64,7 @@ fn evidence_keyed_by_height_alone_is_migrated() {
         computed: B256::repeat_byte(0x55),
         invalid: None,
         block_rlp: vec![7, 7],
+        status: EvidenceStatus::Recorded,
     };
     {
         // A store as written before evidence was keyed by hash.

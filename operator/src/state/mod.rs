@@ -6,6 +6,7 @@
 //! head, so a restart — even after `kill -9` — resumes from the last committed block. The table
 //! layout is documented in `docs/execution.md`.
 
+mod cache;
 mod db;
 #[cfg(test)]
 mod evidence_tests;
@@ -27,6 +28,7 @@ use alloy_consensus::Header;
 use alloy_primitives::{Address, B256, U256, keccak256};
 use alloy_rlp::Encodable;
 use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY, Nibbles, TrieAccount};
+use cache::{CacheUpdate, SlotKey, StateCache};
 use journal::{Journal, Tag};
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 use revm::{database::BundleState, state::Bytecode};
@@ -57,6 +59,10 @@ const UNDO: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("undo");
 /// hash too, so two different blocks an endpoint serves at one height (two lies) are both kept.
 const EVIDENCE: TableDefinition<'_, (u64, [u8; 32]), &[u8]> =
     TableDefinition::new("evidence_by_block");
+/// How far each evidence record got towards the aggregators: `(number, block hash)` → one
+/// [`EvidenceStatus`] byte; no entry is [`EvidenceStatus::Recorded`].
+const EVIDENCE_STATUS: TableDefinition<'_, (u64, [u8; 32]), u8> =
+    TableDefinition::new("evidence_status");
 /// Evidence of stores written before [`EVIDENCE`] existed (keyed by height alone; same
 /// records): moved into [`EVIDENCE`] when the store opens.
 const LEGACY_EVIDENCE: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("evidence");
@@ -278,6 +284,35 @@ pub struct Evidence {
     pub invalid: Option<String>,
     /// RLP of the block (header and transactions) as the endpoint served it.
     pub block_rlp: Vec<u8>,
+    /// How far it got towards the aggregators (what pruning looks at).
+    pub status: EvidenceStatus,
+}
+
+/// Where an evidence record stands: pruning forgets only [`Delivered`](Self::Delivered) ones.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EvidenceStatus {
+    /// Kept locally only (a verify-only node's, or an invalid block's: no report carries it).
+    #[default]
+    Recorded,
+    /// A signed mismatch report for it is queued in the node's outbox.
+    Reported,
+    /// Every aggregator has settled the report.
+    Delivered,
+}
+
+impl EvidenceStatus {
+    fn from_byte(byte: u8) -> Result<Self, StateError> {
+        match byte {
+            0 => Ok(Self::Recorded),
+            1 => Ok(Self::Reported),
+            2 => Ok(Self::Delivered),
+            _ => Err(StateError::Corrupt("evidence_status")),
+        }
+    }
+
+    const fn byte(self) -> u8 {
+        self as u8
+    }
 }
 
 /// The store is the node's record of what it verified: the signer reads it directly.
@@ -360,6 +395,7 @@ pub struct StateStore {
     tip: Mutex<Option<StoredHeader>>,
     head: watch::Sender<Option<StoredHeader>>,
     code: Arc<Mutex<CodeCache>>,
+    cache: Arc<StateCache>,
 }
 
 impl StateStore {
@@ -394,6 +430,7 @@ impl StateStore {
             txn.open_table(table).map_err(db_err)?;
         }
         txn.open_table(EVIDENCE).map_err(db_err)?;
+        txn.open_table(EVIDENCE_STATUS).map_err(db_err)?;
         txn.open_table(META).map_err(db_err)?;
         migrate_legacy_evidence(&txn)?;
         txn.commit().map_err(db_err)?;
@@ -402,7 +439,9 @@ impl StateStore {
             tip: Mutex::new(None),
             head: watch::Sender::new(None),
             code: Arc::default(),
+            cache: Arc::default(),
         };
+        store.cache.reset();
         store.set_head(store.read_head()?, true);
         Ok(store)
     }
@@ -517,7 +556,15 @@ impl StateStore {
 
     /// A snapshot reader of the state at the current head.
     pub fn reader(&self) -> Result<StateReader, StateError> {
-        StateReader::new(self.db.begin_read().map_err(db_err)?, self.code.clone())
+        // The generation first: a commit landing before the snapshot opens then locks the
+        // reader out of the cache instead of mixing two states.
+        let generation = self.cache.generation();
+        StateReader::new(
+            self.db.begin_read().map_err(db_err)?,
+            self.code.clone(),
+            self.cache.clone(),
+            generation,
+        )
     }
 
     /// Writes the genesis state as block 0 (with `genesis` as its header) and returns its
@@ -573,6 +620,7 @@ impl StateStore {
             computed,
             invalid: None,
             block_rlp: block_rlp(),
+            status: EvidenceStatus::Recorded,
         };
         self.record_evidence(&evidence)?;
         Ok(Verdict::Mismatch { claimed, computed })
@@ -594,6 +642,7 @@ impl StateStore {
             computed: B256::ZERO,
             invalid: Some(reason.clone()),
             block_rlp,
+            status: EvidenceStatus::Recorded,
         })?;
         Ok(Verdict::Invalid { reason })
     }
@@ -616,7 +665,12 @@ impl StateStore {
         };
         txn.set_durability(durability).map_err(db_err)?;
         let mut journal = Journal::default();
-        let root = apply_changes(&txn, &mut journal, changes)?;
+        let mut update = CacheUpdate::default();
+        let cached = Cached {
+            cache: &self.cache,
+            generation: self.cache.generation(),
+        };
+        let root = apply_changes(&txn, &mut journal, &mut update, cached, changes)?;
         let Some(header) = accept(root) else {
             txn.abort().map_err(db_err)?;
             return Ok(None);
@@ -635,9 +689,29 @@ impl StateStore {
             meta.insert("head", number.to_be_bytes().as_slice())
                 .map_err(db_err)?;
         }
-        txn.commit().map_err(db_err)?;
+        self.commit_state(txn, |cache| cache.committed(update))?;
         self.set_head(Some(header), durable);
         Ok(Some(root))
+    }
+
+    /// Commits a transaction that changed the state tables, keeping the read cache out of the
+    /// way meanwhile: `then` updates it once the commit landed; a failed commit empties it.
+    fn commit_state(
+        &self,
+        txn: redb::WriteTransaction,
+        then: impl FnOnce(&StateCache),
+    ) -> Result<(), StateError> {
+        self.cache.begin_commit();
+        match txn.commit() {
+            Ok(()) => {
+                then(&self.cache);
+                Ok(())
+            }
+            Err(e) => {
+                self.cache.reset();
+                Err(db_err(e))
+            }
+        }
     }
 
     fn record_evidence(&self, evidence: &Evidence) -> Result<(), StateError> {
@@ -667,10 +741,18 @@ impl StateStore {
     pub fn evidence(&self) -> Result<Vec<Evidence>, StateError> {
         let txn = self.db.begin_read().map_err(db_err)?;
         let table = txn.open_table(EVIDENCE).map_err(db_err)?;
+        let statuses = txn.open_table(EVIDENCE_STATUS).map_err(db_err)?;
         let mut out = Vec::new();
         for entry in table.iter().map_err(db_err)? {
             let (key, record) = entry.map_err(db_err)?;
-            let (number, _) = key.value();
+            let key = key.value();
+            let status = statuses
+                .get(key)
+                .map_err(db_err)?
+                .map_or(Ok(EvidenceStatus::Recorded), |s| {
+                    EvidenceStatus::from_byte(s.value())
+                })?;
+            let (number, _) = key;
             let record = record.value();
             let corrupt = || StateError::Corrupt("evidence");
             let reason_len = record.get(96..100).ok_or_else(corrupt)?;
@@ -685,6 +767,7 @@ impl StateStore {
                 computed: B256::from_slice(&record[64..96]),
                 invalid: (!reason.is_empty()).then(|| reason.to_owned()),
                 block_rlp: record[reason_end..].to_vec(),
+                status,
             });
         }
         Ok(out)
@@ -693,7 +776,9 @@ impl StateStore {
     /// Drops what is only needed above a finalized height (one durable commit): the undo
     /// journals of blocks at or below `finalized` (they can no longer be reorged), the headers
     /// more than [`BLOCKHASH_WINDOW`] below it (genesis stays: it is what the store was
-    /// bootstrapped from) and the evidence at or below it. Headers are kept from
+    /// bootstrapped from) and the evidence at or below it that was
+    /// [`Delivered`](EvidenceStatus::Delivered) — evidence no aggregator has yet is kept, however
+    /// old. Headers are kept from
     /// `finalized - BLOCKHASH_WINDOW`, not from the head's window, because a reorg may roll back
     /// to `finalized` itself and the block re-executed on top of it reads the 256 hashes below.
     pub fn prune(&self, finalized: u64) -> Result<Pruned, StateError> {
@@ -711,13 +796,21 @@ impl StateStore {
             headers
                 .retain_in(1..keep_headers_from, delete_counting(&mut pruned.headers))
                 .map_err(db_err)?;
+            let mut statuses = txn.open_table(EVIDENCE_STATUS).map_err(db_err)?;
+            let mut delivered = Vec::new();
+            for entry in statuses.range(..=(finalized, [0xff; 32])).map_err(db_err)? {
+                let (key, status) = entry.map_err(db_err)?;
+                if EvidenceStatus::from_byte(status.value())? == EvidenceStatus::Delivered {
+                    delivered.push(key.value());
+                }
+            }
             let mut evidence = txn.open_table(EVIDENCE).map_err(db_err)?;
-            evidence
-                .retain_in(..=(finalized, [0xff; 32]), |_, _| {
+            for key in delivered {
+                statuses.remove(key).map_err(db_err)?;
+                if evidence.remove(key).map_err(db_err)?.is_some() {
                     pruned.evidence += 1;
-                    false
-                })
-                .map_err(db_err)?;
+                }
+            }
         }
         if pruned == Pruned::default() {
             txn.abort().map_err(db_err)?;
@@ -728,18 +821,57 @@ impl StateStore {
         Ok(pruned)
     }
 
-    /// Forgets the evidence recorded for every block at height `number` (once it has been
-    /// submitted on chain); whether there was any.
+    /// Records how far the evidence of block `hash` at `number` got; whether there is such
+    /// evidence. A status never goes back (a report queued again does not undo its delivery).
+    pub fn set_evidence_status(
+        &self,
+        number: u64,
+        hash: B256,
+        status: EvidenceStatus,
+    ) -> Result<bool, StateError> {
+        let mut txn = self.db.begin_write().map_err(db_err)?;
+        txn.set_durability(Durability::Immediate).map_err(db_err)?;
+        let key = (number, hash.0);
+        let exists = txn
+            .open_table(EVIDENCE)
+            .map_err(db_err)?
+            .get(key)
+            .map_err(db_err)?
+            .is_some();
+        if exists {
+            let mut statuses = txn.open_table(EVIDENCE_STATUS).map_err(db_err)?;
+            let current = statuses
+                .get(key)
+                .map_err(db_err)?
+                .map_or(Ok(EvidenceStatus::Recorded), |s| {
+                    EvidenceStatus::from_byte(s.value())
+                })?;
+            if status > current {
+                statuses.insert(key, status.byte()).map_err(db_err)?;
+            }
+        }
+        txn.commit().map_err(db_err)?;
+        self.synced();
+        Ok(exists)
+    }
+
+    /// Forgets the evidence recorded for every block at height `number`, whatever its status;
+    /// whether there was any.
     pub fn remove_evidence(&self, number: u64) -> Result<bool, StateError> {
         let mut txn = self.db.begin_write().map_err(db_err)?;
         txn.set_durability(Durability::Immediate).map_err(db_err)?;
         let mut removed = false;
+        let range = (number, [0; 32])..=(number, [0xff; 32]);
         txn.open_table(EVIDENCE)
             .map_err(db_err)?
-            .retain_in((number, [0; 32])..=(number, [0xff; 32]), |_, _| {
+            .retain_in(range.clone(), |_, _| {
                 removed = true;
                 false
             })
+            .map_err(db_err)?;
+        txn.open_table(EVIDENCE_STATUS)
+            .map_err(db_err)?
+            .retain_in(range, |_, _| false)
             .map_err(db_err)?;
         txn.commit().map_err(db_err)?;
         self.synced();
@@ -775,7 +907,7 @@ impl StateStore {
             meta.insert("head", target.to_be_bytes().as_slice())
                 .map_err(db_err)?;
         }
-        txn.commit().map_err(db_err)?;
+        self.commit_state(txn, StateCache::reset)?;
         self.set_head(self.read_head()?, true);
         Ok(())
     }
@@ -816,10 +948,21 @@ impl StateStore {
     }
 }
 
-/// Applies `changes` to the tables in `txn` and returns the new state root.
+/// The read cache as of the start of a write transaction (its generation is the state the
+/// transaction starts from).
+#[derive(Clone, Copy)]
+struct Cached<'a> {
+    cache: &'a StateCache,
+    generation: Option<u64>,
+}
+
+/// Applies `changes` to the tables in `txn` and returns the new state root; what it wrote is
+/// collected in `update` for the read cache.
 fn apply_changes(
     txn: &redb::WriteTransaction,
     journal: &mut Journal,
+    update: &mut CacheUpdate,
+    cached: Cached<'_>,
     changes: StateChanges,
 ) -> Result<B256, StateError> {
     let mut accounts = txn.open_table(ACCOUNTS).map_err(db_err)?;
@@ -837,14 +980,18 @@ fn apply_changes(
     for change in changes.accounts {
         let address = change.address;
         let hashed = keccak256(address);
-        let old = accounts
-            .get(address.as_slice())
-            .map_err(db_err)?
-            .map(|v| AccountRecord::decode(v.value()))
-            .transpose()?;
+        let old = match cached.cache.account(cached.generation, &address) {
+            Some(old) => old,
+            None => accounts
+                .get(address.as_slice())
+                .map_err(db_err)?
+                .map(|v| AccountRecord::decode(v.value()))
+                .transpose()?,
+        };
         let wipe = change.wipe_storage || change.info.is_none();
         let mut storage_root = old.map_or(EMPTY_ROOT_HASH, |a| a.storage_root);
         if wipe && storage_root != EMPTY_ROOT_HASH {
+            update.wiped = true;
             journal.remove_prefix(&mut storage, Tag::Storage, address.as_slice())?;
             journal.remove_prefix(&mut nodes, Tag::Trie, hashed.as_slice())?;
             storage_root = EMPTY_ROOT_HASH;
@@ -856,6 +1003,7 @@ fn apply_changes(
                 let mut key = [0u8; 52];
                 key[..20].copy_from_slice(address.as_slice());
                 key[20..].copy_from_slice(&slot_bytes);
+                update.slots.push((SlotKey::from(key), value));
                 let leaf = match value {
                     None => {
                         journal.remove(&mut storage, Tag::Storage, &key)?;
@@ -890,12 +1038,14 @@ fn apply_changes(
                         &record.encode(),
                     )?;
                 }
+                update.accounts.push((address, Some(record)));
                 account_leaves.insert(hashed, Some(alloy_rlp::encode(trie_account(&record))));
             }
             None => {
                 if old.is_some() {
                     journal.remove(&mut accounts, Tag::Accounts, address.as_slice())?;
                 }
+                update.accounts.push((address, None));
                 account_leaves.insert(hashed, None);
             }
         }
