@@ -105,8 +105,9 @@ impl Default for SubmitConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct IntakeConfig {
-    /// Calls waiting for verification before new ones get RESOURCE_EXHAUSTED.
-    pub queue_depth: usize,
+    /// Attestations admitted and not yet answered before new calls get RESOURCE_EXHAUSTED. Half
+    /// of it is kept for trusted connections (see `docs/aggregator.md`).
+    pub queue_attestations: usize,
     /// Heights more than this far above a rollup's certified head are refused
     /// (FAILED_PRECONDITION), which bounds what a key holder can make the aggregator keep.
     pub max_ahead: u64,
@@ -115,7 +116,7 @@ pub struct IntakeConfig {
 impl Default for IntakeConfig {
     fn default() -> Self {
         Self {
-            queue_depth: 256,
+            queue_attestations: 16_384,
             max_ahead: 100_000,
         }
     }
@@ -224,8 +225,14 @@ impl AggregatorConfig {
         if self.submit.replace_after_blocks == 0 {
             return invalid("submit.replace_after_blocks", "must be at least 1");
         }
-        if self.intake.queue_depth == 0 {
-            return invalid("intake.queue_depth", "must be at least 1");
+        if self.intake.queue_attestations < 2 * crate::server::MAX_BATCH {
+            return invalid(
+                "intake.queue_attestations",
+                &format!(
+                    "must be at least {} (two full calls)",
+                    2 * crate::server::MAX_BATCH
+                ),
+            );
         }
         if self.intake.max_ahead == 0 {
             return invalid("intake.max_ahead", "must be at least 1");
@@ -336,8 +343,8 @@ mod tests {
                 "`submit.cadence_blocks`",
             ),
             (
-                format!("{MINIMAL}\n[intake]\nqueue_depth = 0"),
-                "`intake.queue_depth`",
+                format!("{MINIMAL}\n[intake]\nqueue_attestations = 2047"),
+                "`intake.queue_attestations`",
             ),
             (
                 format!("{MINIMAL}\n[[rollups]]\nid = 1\nrpc = \"ws://127.0.0.1:9545\""),

@@ -36,7 +36,7 @@ use surety_primitives::Domain;
 use surety_proto::v1::aggregator_server::AggregatorServer;
 use tokio::{
     net::TcpListener,
-    sync::{mpsc, oneshot, watch},
+    sync::{oneshot, watch},
     task::JoinHandle,
 };
 
@@ -351,8 +351,8 @@ impl Aggregator {
         };
         tasks.push(tokio::spawn(submitter.run(view_rx)));
 
-        let (jobs_tx, jobs_rx) = mpsc::channel(config.intake.queue_depth);
-        let worker = intake::spawn_worker(shared.clone(), jobs_rx).map_err(|source| {
+        let queue = intake::Queue::new(config.intake.queue_attestations);
+        let worker = intake::spawn_worker(shared.clone(), queue.clone()).map_err(|source| {
             AggregatorError::Io {
                 what: "starting the intake worker",
                 source,
@@ -373,7 +373,7 @@ impl Aggregator {
             })?;
         let service = server::Service {
             shared: shared.clone(),
-            jobs: jobs_tx,
+            intake: intake::Sender::new(queue),
         };
         let (grpc_shutdown, stop) = oneshot::channel::<()>();
         let grpc = tokio::spawn(async move {
@@ -462,7 +462,7 @@ impl Aggregator {
             let _ = task.await;
         }
         if let Some(worker) = self.worker.take() {
-            // The worker ends once the service (the last job sender) is gone.
+            // The worker ends once the service (holding the queue's sender) is gone.
             let _ = tokio::task::spawn_blocking(move || worker.join()).await;
         }
     }

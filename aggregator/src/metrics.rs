@@ -23,6 +23,8 @@ pub struct Metrics {
     /// `verify_batch` calls, and signatures they found invalid.
     pub batch_checks: AtomicU64,
     pub invalid_signatures: AtomicU64,
+    /// Connections that lost their trusted standing by sending an invalid signature.
+    pub demoted: AtomicU64,
     pub double_signs: AtomicU64,
     pub evidence_proven: AtomicU64,
     pub mismatch_reports: AtomicU64,
@@ -80,6 +82,11 @@ impl Metrics {
                 "surety_aggregator_invalid_signatures_total",
                 "counter",
                 &self.invalid_signatures,
+            ),
+            (
+                "surety_aggregator_demoted_connections_total",
+                "counter",
+                &self.demoted,
             ),
             (
                 "surety_aggregator_double_signs_total",

@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use surety_proto::v1::{self, aggregator_server};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tonic::{Code, Request, Response, Status};
 
 use crate::{
     Shared,
-    intake::{self, Job, Outcome},
+    intake::{self, Job, Outcome, Peer},
     mismatch,
 };
 
@@ -17,16 +17,17 @@ pub const MAX_BATCH: usize = 1_024;
 
 pub(crate) struct Service {
     pub(crate) shared: Arc<Shared>,
-    pub(crate) jobs: mpsc::Sender<Job>,
+    pub(crate) intake: intake::Sender,
 }
 
 impl Service {
     /// Prechecks `wire`, queues what passes and waits for the verdicts (in `wire`'s order).
-    async fn intake(&self, wire: &[v1::Attestation]) -> Result<Vec<Outcome>, Status> {
+    async fn intake(&self, peer: Peer, wire: &[v1::Attestation]) -> Result<Vec<Outcome>, Status> {
+        let view = self.shared.view();
         let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(wire.len());
-        let mut items = Vec::new();
+        let mut items = Vec::with_capacity(wire.len());
         for a in wire {
-            match intake::precheck(&self.shared, a) {
+            match intake::precheck(&self.shared, &view, a) {
                 Ok(item) => {
                     items.push(item);
                     outcomes.push(None);
@@ -37,13 +38,12 @@ impl Service {
                 }
             }
         }
+        drop(view);
         if !items.is_empty() {
             let (reply, answer) = oneshot::channel();
-            if self.jobs.try_send(Job { items, reply }).is_err() {
+            if let Err(reason) = self.intake.push(Job { peer, items, reply }) {
                 crate::metrics::Metrics::add(&self.shared.metrics.overloaded, 1);
-                return Err(Status::resource_exhausted(
-                    "aggregator intake queue is full; retry later",
-                ));
+                return Err(Status::resource_exhausted(reason));
             }
             let verdicts = answer
                 .await
@@ -89,7 +89,10 @@ impl aggregator_server::Aggregator for Service {
         &self,
         request: Request<v1::Attestation>,
     ) -> Result<Response<v1::SubmitAttestationResponse>, Status> {
-        let outcome = self.intake(std::slice::from_ref(request.get_ref())).await?;
+        let peer = request.remote_addr();
+        let outcome = self
+            .intake(peer, std::slice::from_ref(request.get_ref()))
+            .await?;
         match outcome.into_iter().next() {
             Some(Outcome::Accepted(bps)) => Ok(Response::new(v1::SubmitAttestationResponse {
                 status: v1::Status::Accepted.into(),
@@ -108,6 +111,7 @@ impl aggregator_server::Aggregator for Service {
         &self,
         request: Request<v1::AttestationBatch>,
     ) -> Result<Response<v1::SubmitAttestationsResponse>, Status> {
+        let peer = request.remote_addr();
         let batch = request.into_inner().attestations;
         if batch.len() > MAX_BATCH {
             return Err(Status::invalid_argument(format!(
@@ -115,7 +119,7 @@ impl aggregator_server::Aggregator for Service {
                 batch.len()
             )));
         }
-        let outcomes = self.intake(&batch).await?;
+        let outcomes = self.intake(peer, &batch).await?;
         Ok(Response::new(v1::SubmitAttestationsResponse {
             results: outcomes.into_iter().map(result).collect(),
         }))

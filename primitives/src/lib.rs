@@ -7,8 +7,8 @@ mod mismatch;
 mod statement;
 
 pub use bls::{
-    BlsError, DecodeError, POP_DST, ProofOfPossession, PublicKey, SIG_DST, SecretKey, Signature,
-    verify_batch,
+    BlsError, DecodeError, HashedMessage, POP_DST, ProofOfPossession, PublicKey, SIG_DST,
+    SecretKey, Signature, verify_batch, verify_batch_hashed,
 };
 pub use keystore::{Kdf, Keystore, KeystoreError};
 pub use mismatch::{MISMATCH_TAG, Mismatch, MismatchReport};

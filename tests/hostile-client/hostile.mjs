@@ -282,7 +282,7 @@ async function flood(i, client, head) {
       else if (!typed.includes(code)) bad.push(`single: ${NAME[code]} ${details}`);
     }
   };
-  // More calls in flight than the intake queue holds (`intake.queue_depth`, 256 by default).
+  // Hundreds of calls in flight at once (an untrusted connection may have 1,024 attestations waiting).
   await Promise.all([batches(false), batches(true), ...Array.from({ length: SINGLES }, singles)]);
   const tag = `agg${i + 1}`;
   const allTyped = Object.assign(() => bad.length === 0, { label: 'typed refusals or RESOURCE_EXHAUSTED' });
