@@ -23,6 +23,7 @@ pub mod bindings;
 pub mod eigenlayer;
 mod error;
 pub mod evidence;
+pub mod finality;
 mod l1;
 mod proof;
 mod register;

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.30;
 
 import {BLS12381} from "./libraries/BLS12381.sol";
+import {HeaderLib} from "./libraries/HeaderLib.sol";
 import {Mismatch, MismatchLib} from "./libraries/MismatchLib.sol";
 import {Statement, StatementLib} from "./libraries/StatementLib.sol";
 import {OperatorRegistry} from "./OperatorRegistry.sol";
@@ -572,6 +573,29 @@ contract CertificateVerifier is RollupRegistry {
     {
         Certificate memory c =
             certificates[keccak256(abi.encode(rollupId, blockNumber, blockHash, stateRoot))];
+        return c.referenceBlock != 0 && !c.faulty;
+    }
+
+    /// @notice Whether a block is final because a recorded certificate, not proven wrong, covers it:
+    ///         a certificate on block N covers N and its ancestors, since its signers re-executed
+    ///         each of them. `headers` are the RLP-encoded headers of this block and of each of its
+    ///         descendants up to a certified block, in order (just its own header if it is certified
+    ///         itself); `eth_getBlockByNumber` gives the fields.
+    function isFinalAncestor(
+        uint64 rollupId,
+        uint64 blockNumber,
+        bytes32 blockHash,
+        bytes32 stateRoot,
+        bytes[] calldata headers
+    ) external view returns (bool) {
+        if (headers.length == 0 || keccak256(headers[0]) != blockHash) return false;
+        (bool ok,, bytes32 root) = HeaderLib.read(headers[0]);
+        if (!ok || root != stateRoot) return false;
+        (bool linked, bytes32 tipHash, bytes32 tipRoot) = HeaderLib.tip(headers);
+        uint256 tipNumber = uint256(blockNumber) + headers.length - 1;
+        if (!linked || tipNumber > type(uint64).max) return false;
+        Certificate memory c =
+            certificates[keccak256(abi.encode(rollupId, uint64(tipNumber), tipHash, tipRoot))];
         return c.referenceBlock != 0 && !c.faulty;
     }
 

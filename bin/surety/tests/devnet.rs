@@ -17,6 +17,7 @@ use serde_json::Value;
 use surety_contracts::{
     bindings::CertificateVerifier,
     evidence::{signers, submitted_certificates},
+    finality::{self, Finality, header_chain},
 };
 use surety_primitives::PublicKey;
 
@@ -47,6 +48,40 @@ async fn certificates_land_and_is_final_matches_the_l2() {
         );
         assert!(!is_final(hash, B256::repeat_byte(7)).call().await.unwrap());
         assert!(!is_final(B256::repeat_byte(7), root).call().await.unwrap());
+    }
+    // The head's certificate also covers every block below it, shown by the L2's own headers;
+    // the client finds the nearest certificate and agrees.
+    for number in 1..=head {
+        let block = l2
+            .get_block_by_number(number.into())
+            .await
+            .unwrap()
+            .unwrap();
+        let (hash, root) = (block.header.hash, block.header.state_root);
+        let headers = header_chain(&l2, number, head).await.unwrap();
+        assert!(
+            verifier
+                .isFinalAncestor(1, number, hash, root, headers.clone())
+                .call()
+                .await
+                .unwrap(),
+            "block {number} under the head {head}"
+        );
+        assert!(
+            !verifier
+                .isFinalAncestor(1, number, hash, B256::repeat_byte(7), headers)
+                .call()
+                .await
+                .unwrap()
+        );
+        let nearest = *certified.iter().filter(|&&c| c >= number).min().unwrap();
+        match finality::is_final(&devnet.l1(), devnet.verifier(), &l2, 1, number)
+            .await
+            .unwrap()
+        {
+            Finality::Final { by } => assert_eq!(by.block_number, nearest, "block {number}"),
+            other => panic!("block {number}: {other:?}"),
+        }
     }
     let (status, output) = devnet.stop();
     assert!(status.success(), "{output}");

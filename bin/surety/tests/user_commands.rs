@@ -97,6 +97,26 @@ async fn each_user_drives_surety_from_the_command_line() {
     let text = ok(dir, &["rollup", "status", "--rollup", "1"]);
     assert!(text.contains("certified head  L2 #"), "{text}");
 
+    // App or user: block 1 is final (certified, or covered by a later certificate); a block
+    // far ahead is not, and the command says so with exit status 1.
+    let head = status["certified_head"].as_u64().unwrap();
+    let answer = json(
+        dir,
+        &["rollup", "is-final", "--rollup", "1", "--block", "1"],
+    );
+    assert_eq!(answer["verdict"], "final", "{answer}");
+    assert!(answer["certificate"]["block"].as_u64().unwrap() <= head);
+    let future = (head + 1_000).to_string();
+    let out = surety(
+        dir,
+        &["rollup", "is-final", "--rollup", "1", "--block", &future],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("not final yet"),
+        "{out:?}"
+    );
+
     // A second rollup, with a root source the owner posts.
     let registered = json(
         dir,

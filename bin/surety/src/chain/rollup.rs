@@ -1,11 +1,20 @@
 //! `surety rollup …`: a rollup owner registers its rollup, watches it, funds it, sets its
-//! quorum threshold and pauses it.
+//! quorum threshold and pauses it; anyone asks whether a block is final.
 
-use alloy::primitives::{Address, B256, U256};
+use alloy::{
+    primitives::{Address, B256, U256},
+    providers::ProviderBuilder,
+    transports::http::reqwest::Url,
+};
 use clap::Subcommand;
-use eyre::{bail, eyre};
+use eyre::{WrapErr, bail, eyre};
 use serde_json::json;
-use surety_contracts::{bindings::RollupStatus, deploy_posted_root_source, send};
+use surety_contracts::{
+    bindings::RollupStatus,
+    deploy_posted_root_source,
+    finality::{self, Finality},
+    send,
+};
 
 use super::{KeyArgs, L1Args, block_on, eth, fields, parse_amount, refused};
 
@@ -26,6 +35,10 @@ pub(crate) enum RollupCommand {
     /// Pause the rollup (no new certificates, no cover; recorded certificates stay valid), or
     /// resume it with `--unpause` (owner only).
     Pause(PauseArgs),
+    /// Whether an L2 block, as your L2 endpoint reports it, is final on L1: certified itself or
+    /// an ancestor of a certified block (`isFinalAncestor`, with the headers in between fetched
+    /// from the endpoint and checked against their hashes). Exits 1 when it is not final.
+    IsFinal(IsFinalArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -109,6 +122,21 @@ pub(crate) struct PauseArgs {
     l1: L1Args,
 }
 
+#[derive(Debug, clap::Args)]
+pub(crate) struct IsFinalArgs {
+    /// Rollup id.
+    #[arg(long, value_name = "ID")]
+    rollup: u64,
+    /// L2 block height.
+    #[arg(long, value_name = "N")]
+    block: u64,
+    /// JSON-RPC endpoint of the L2 (with `--devnet`, the devnet's L2 by default).
+    #[arg(long, value_name = "URL")]
+    l2_rpc: Option<Url>,
+    #[command(flatten)]
+    l1: L1Args,
+}
+
 pub(crate) fn run(command: RollupCommand) -> eyre::Result<()> {
     block_on(async {
         match command {
@@ -117,6 +145,7 @@ pub(crate) fn run(command: RollupCommand) -> eyre::Result<()> {
             RollupCommand::Fund(args) => fund(args).await,
             RollupCommand::SetThreshold(args) => set_threshold(args).await,
             RollupCommand::Pause(args) => pause(args).await,
+            RollupCommand::IsFinal(args) => is_final(args).await,
         }
     })
 }
@@ -324,4 +353,91 @@ async fn pause(args: PauseArgs) -> eyre::Result<()> {
         ),
     );
     Ok(())
+}
+
+async fn is_final(args: IsFinalArgs) -> eyre::Result<()> {
+    let l2_rpc = match (&args.l2_rpc, &args.l1.devnet) {
+        (Some(url), _) => url.clone(),
+        (None, Some(dir)) => devnet_l2_rpc(dir, args.rollup)?,
+        (None, None) => bail!("give the L2's JSON-RPC endpoint with --l2-rpc"),
+    };
+    let l1 = args.l1.connect().await?;
+    let l2 = ProviderBuilder::new().connect_http(l2_rpc.clone());
+    let answer = finality::is_final(
+        &l1.provider,
+        l1.deployment.surety.certificate_verifier,
+        &l2,
+        args.rollup,
+        args.block,
+    )
+    .await
+    .wrap_err_with(|| format!("checking L2 block {} against {l2_rpc}", args.block))?;
+    let (verdict, by, text) = match answer {
+        Finality::Final { by } => (
+            "final",
+            Some(by),
+            if by.block_number == args.block {
+                format!("L2 #{} is final: certified on L1\n", args.block)
+            } else {
+                format!(
+                    "L2 #{} is final: covered by the certificate on L2 #{} ({} headers checked)\n",
+                    args.block,
+                    by.block_number,
+                    by.block_number - args.block + 1
+                )
+            },
+        ),
+        Finality::NotYet => (
+            "not_final",
+            None,
+            format!(
+                "L2 #{} is not final yet: no standing certificate at or above it\n",
+                args.block
+            ),
+        ),
+        Finality::Conflicting { certified } => (
+            "conflicting",
+            Some(certified),
+            format!(
+                "L2 #{} is NOT final as {l2_rpc} reports it: the certificate on L2 #{} (block {}) \
+                 is on another chain\n",
+                args.block, certified.block_number, certified.block_hash
+            ),
+        ),
+    };
+    l1.print(
+        &json!({
+            "rollup": args.rollup,
+            "block": args.block,
+            "verdict": verdict,
+            "certificate": by.map(|c| json!({
+                "block": c.block_number,
+                "block_hash": c.block_hash,
+                "state_root": c.state_root,
+            })),
+        }),
+        &text,
+    );
+    if verdict != "final" {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+/// The L2 endpoint a running devnet's `devnet.json` gives for `rollup`.
+fn devnet_l2_rpc(dir: &std::path::Path, rollup: u64) -> eyre::Result<Url> {
+    let path = dir.join("devnet.json");
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(&path).wrap_err_with(|| format!("reading {}", path.display()))?,
+    )
+    .wrap_err_with(|| format!("parsing {}", path.display()))?;
+    manifest["rollups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["id"].as_u64() == Some(rollup))
+        .and_then(|r| r["rpc"].as_str())
+        .ok_or_else(|| eyre!("{} has no rollup {rollup}", path.display()))?
+        .parse()
+        .wrap_err("the devnet's L2 RPC")
 }
