@@ -11,24 +11,8 @@ use std::{
 
 use alloy::{primitives::Address, signers::local::PrivateKeySigner};
 use serde::Deserialize;
-
-/// Errors loading a configuration file (or a file it names).
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("reading {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}: {message}", path.display())]
-    Parse { path: PathBuf, message: String },
-    #[error("{}: `{key}`: {problem}", path.display())]
-    Invalid {
-        path: PathBuf,
-        key: String,
-        problem: String,
-    },
-}
+pub use surety_primitives::config::ConfigError;
+use surety_primitives::config::{ConfigFile, Invalid, check_url, invalid, millis, resolve};
 
 /// The whole aggregator configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -126,15 +110,6 @@ const fn default_poll() -> Duration {
     Duration::from_millis(500)
 }
 
-mod millis {
-    use serde::{Deserialize, Deserializer};
-    use std::time::Duration;
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        u64::deserialize(d).map(Duration::from_millis)
-    }
-}
-
 /// The three contracts the aggregator talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Contracts {
@@ -143,51 +118,17 @@ pub struct Contracts {
     pub slasher: Address,
 }
 
-impl AggregatorConfig {
-    /// Reads, parses and validates `path`. Relative paths inside the file are resolved against
-    /// the file's directory.
-    pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        let mut config: Self = toml::from_str(&text).map_err(|e| ConfigError::Parse {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        for p in [Some(&mut config.datadir), config.l1.deployment.as_mut()]
-            .into_iter()
-            .flatten()
-            .chain([&mut config.l1.ecdsa_key_file])
-        {
-            if p.is_relative() {
-                *p = base.join(&*p);
-            }
+impl ConfigFile for AggregatorConfig {
+    fn resolve_paths(&mut self, base: &Path) {
+        resolve(base, &mut self.datadir);
+        if let Some(p) = &mut self.l1.deployment {
+            resolve(base, p);
         }
-        config
-            .validate()
-            .map_err(|(key, problem)| ConfigError::Invalid {
-                path: path.to_owned(),
-                key,
-                problem,
-            })?;
-        Ok(config)
+        resolve(base, &mut self.l1.ecdsa_key_file);
     }
 
-    /// Checks what the types cannot: `Err((key, problem))`.
-    fn validate(&self) -> Result<(), (String, String)> {
-        let invalid = |key: &str, problem: &str| Err((key.to_owned(), problem.to_owned()));
-        let url = |key: &str, rpc: &str| {
-            if rpc.parse::<alloy::transports::http::reqwest::Url>().is_ok()
-                && (rpc.starts_with("http://") || rpc.starts_with("https://"))
-            {
-                Ok(())
-            } else {
-                invalid(key, &format!("{rpc:?} is not an http:// or https:// URL"))
-            }
-        };
-        url("l1.rpc", &self.l1.rpc)?;
+    fn validate(&self) -> Result<(), Invalid> {
+        check_url("l1.rpc", &self.l1.rpc)?;
         for (i, rollup) in self.rollups.iter().enumerate() {
             if rollup.id == 0 {
                 return invalid(&format!("rollups[{i}].id"), "rollup ids start at 1");
@@ -198,7 +139,7 @@ impl AggregatorConfig {
                     &format!("rollup {} is listed twice", rollup.id),
                 );
             }
-            url(&format!("rollups[{i}].rpc"), &rollup.rpc)?;
+            check_url(&format!("rollups[{i}].rpc"), &rollup.rpc)?;
         }
         let l1 = &self.l1;
         match (
@@ -239,7 +180,9 @@ impl AggregatorConfig {
         }
         Ok(())
     }
+}
 
+impl AggregatorConfig {
     /// The contract addresses, from the deployment file or the config itself.
     pub fn contracts(&self) -> Result<Contracts, ConfigError> {
         let l1 = &self.l1;

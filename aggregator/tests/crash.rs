@@ -16,6 +16,7 @@ use std::{
 use alloy::primitives::B256;
 use common::{Devnet, client, submit};
 use surety_aggregator::{Aggregator, AggregatorConfig};
+use surety_primitives::config::ConfigFile;
 use surety_proto::v1;
 
 const CHILD: &str = "SURETY_AGGREGATOR_CHILD";

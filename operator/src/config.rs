@@ -14,26 +14,10 @@ use std::{
 use alloy_hardforks::EthereumHardfork;
 use alloy_primitives::Address;
 use serde::{Deserialize, de};
+pub use surety_primitives::config::ConfigError;
+use surety_primitives::config::{ConfigFile, Invalid, check_url, invalid, millis, resolve};
 
 use crate::{execution::RuleSet, node::StorageSpec};
-
-/// Errors loading a configuration file.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("reading {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}: {message}", path.display())]
-    Parse { path: PathBuf, message: String },
-    #[error("{}: `{key}`: {problem}", path.display())]
-    Invalid {
-        path: PathBuf,
-        key: String,
-        problem: String,
-    },
-}
 
 /// The whole node configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -255,62 +239,23 @@ fn hardfork<'de, D: de::Deserializer<'de>>(d: D) -> Result<EthereumHardfork, D::
         .map_err(|_| de::Error::custom(format!("unknown hardfork {name:?}")))
 }
 
-mod millis {
-    use serde::{Deserialize, Deserializer};
-    use std::time::Duration;
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        u64::deserialize(d).map(Duration::from_millis)
-    }
-}
-
-impl OperatorConfig {
-    /// Reads, parses and validates `path`. Relative paths inside the file are resolved against
-    /// the file's directory.
-    pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        let mut config: Self = toml::from_str(&text).map_err(|e| ConfigError::Parse {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        config.resolve_paths(base);
-        config
-            .validate()
-            .map_err(|(key, problem)| ConfigError::Invalid {
-                path: path.to_owned(),
-                key,
-                problem,
-            })?;
-        Ok(config)
-    }
-
+impl ConfigFile for OperatorConfig {
     fn resolve_paths(&mut self, base: &Path) {
-        let resolve = |p: &mut PathBuf| {
-            if p.is_relative() {
-                *p = base.join(&*p);
-            }
-        };
-        resolve(&mut self.datadir);
+        resolve(base, &mut self.datadir);
         if let Some(p) = &mut self.l1.deployment {
-            resolve(p);
+            resolve(base, p);
         }
-        resolve(&mut self.keys.bls_keystore);
-        resolve(&mut self.keys.bls_password_file);
+        resolve(base, &mut self.keys.bls_keystore);
+        resolve(base, &mut self.keys.bls_password_file);
         if let Some(p) = &mut self.keys.ecdsa_key_file {
-            resolve(p);
+            resolve(base, p);
         }
         for rollup in &mut self.rollups {
-            resolve(&mut rollup.genesis);
+            resolve(base, &mut rollup.genesis);
         }
     }
 
-    /// Checks what the types cannot: `Err((key, problem))`.
-    fn validate(&self) -> Result<(), (String, String)> {
-        let invalid = |key: &str, problem: &str| Err((key.to_owned(), problem.to_owned()));
+    fn validate(&self) -> Result<(), Invalid> {
         check_url("l1.rpc", &self.l1.rpc)?;
         if !(10..=60_000).contains(&self.poll_interval_ms) {
             return invalid("poll_interval_ms", "must be between 10 and 60000");
@@ -371,17 +316,6 @@ impl OperatorConfig {
             return invalid("storage.retention", "must be at most 1000000 blocks");
         }
         Ok(())
-    }
-}
-
-fn check_url(key: &str, url: &str) -> Result<(), (String, String)> {
-    if url.starts_with("http://") || url.starts_with("https://") {
-        Ok(())
-    } else {
-        Err((
-            key.to_owned(),
-            format!("{url:?} is not an http:// or https:// URL"),
-        ))
     }
 }
 

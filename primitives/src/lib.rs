@@ -1,7 +1,9 @@
 //! Types every Surety component shares: the statement operators sign, the mismatch report they
-//! raise instead, the BLS12-381 min-sig signing core, and EIP-2335 keystores.
+//! raise instead, the BLS12-381 min-sig signing core, EIP-2335 keystores, and how services load
+//! their configuration files.
 
 pub mod bls;
+pub mod config;
 pub mod keystore;
 mod mismatch;
 mod statement;

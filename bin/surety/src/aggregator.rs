@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use eyre::WrapErr;
 use surety_aggregator::{Aggregator, AggregatorConfig};
+use surety_primitives::config::ConfigFile;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum AggregatorCommand {

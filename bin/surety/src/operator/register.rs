@@ -16,6 +16,7 @@ use surety_contracts::{
 use surety_operator::config::OperatorConfig;
 
 use super::run::unlock;
+use surety_primitives::config::ConfigFile;
 
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = "\

@@ -11,7 +11,7 @@ use surety_operator::{
     config::OperatorConfig,
     watchtower::{WatchContracts, WatchtowerSpec},
 };
-use surety_primitives::{Keystore, SecretKey};
+use surety_primitives::{Keystore, SecretKey, config::ConfigFile};
 
 use crate::keys::read_password_file;
 

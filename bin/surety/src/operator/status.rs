@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use eyre::{WrapErr, bail, eyre};
 use surety_operator::config::OperatorConfig;
+use surety_primitives::config::ConfigFile;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[derive(Debug, clap::Args)]
