@@ -6,9 +6,10 @@ mod common;
 use std::time::Duration;
 
 use alloy::primitives::{B256, keccak256};
-use common::{Devnet, client, http_get, submit};
+use common::{Devnet, client, submit};
 use surety_aggregator::Aggregator;
 use surety_proto::v1;
+use surety_testkit::http;
 
 fn accepted(results: &[v1::AttestationResult]) -> bool {
     results
@@ -82,7 +83,8 @@ async fn certificates_land_and_a_silent_operator_becomes_a_non_signer() {
     assert_eq!(again[0].status, i32::from(v1::Status::Rejected));
     assert_eq!(again[0].code, tonic::Code::FailedPrecondition as u32);
 
-    let metrics = http_get(aggregator.http_addr().unwrap(), "/metrics").await;
+    let (code, metrics) = http::get(aggregator.http_addr().unwrap(), "/metrics").await;
+    assert_eq!(code, 200);
     assert!(
         metrics.contains("surety_aggregator_accepted_total 21"),
         "{metrics}"
@@ -128,7 +130,7 @@ async fn below_threshold_nothing_is_submitted_until_the_stake_returns() {
         "{}",
         rollup.state
     );
-    let body = http_get(aggregator.http_addr().unwrap(), "/status").await;
+    let (_, body) = http::get(aggregator.http_addr().unwrap(), "/status").await;
     assert!(body.contains("below threshold"), "{body}");
 
     // The last operator returns: the certificate lands.

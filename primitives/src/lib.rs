@@ -1,9 +1,11 @@
 //! Types every Surety component shares: the statement operators sign, the mismatch report they
 //! raise instead, the BLS12-381 min-sig signing core, EIP-2335 keystores, and how services load
-//! their configuration files.
+//! their configuration files and (feature `http`) serve HTTP.
 
 pub mod bls;
 pub mod config;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod keystore;
 mod mismatch;
 mod statement;

@@ -5,6 +5,7 @@
 
 pub mod anvil;
 pub mod genesis;
+pub mod http;
 pub mod l2;
 pub mod proxy;
 pub mod workload;

@@ -51,9 +51,7 @@ fn router(shared: Arc<Shared>, page: Snapshots) -> Router {
 
 /// Serves the endpoint on `listener` until the task is dropped.
 pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, page: Snapshots) {
-    if let Err(error) = axum::serve(listener, router(shared, page)).await {
-        tracing::error!(%error, "HTTP server failed");
-    }
+    surety_primitives::http::serve(listener, router(shared, page)).await;
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {

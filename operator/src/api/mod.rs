@@ -6,7 +6,7 @@ mod eigen;
 
 pub use eigen::{NODE_NAME, NodeHealth, SPEC_VERSION, Service, ServiceKind, ServiceStatus};
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use axum::{
     Router,
@@ -15,16 +15,8 @@ use axum::{
     response::IntoResponse,
     routing::get,
 };
-use hyper_util::{
-    rt::{TokioIo, TokioTimer},
-    service::TowerToHyperService,
-};
 
 use crate::node::NodeStatus;
-
-/// A client that has not sent a request head this long after connecting (or after its last
-/// response) is dropped.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What the endpoint shows of a running node; every request reads it afresh.
 pub trait NodeView: Send + Sync + 'static {
@@ -51,30 +43,9 @@ pub fn router(view: Arc<dyn NodeView>) -> Router {
         .with_state(view)
 }
 
-/// Serves HTTP/1 on connections from `listener` until the task is dropped.
+/// Serves the endpoint on `listener` until the task is dropped.
 pub async fn serve(listener: tokio::net::TcpListener, view: Arc<dyn NodeView>) {
-    let service = TowerToHyperService::new(router(view));
-    loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(error) => {
-                // Out of file descriptors, most likely: let connections close before retrying.
-                tracing::warn!(%error, "HTTP endpoint cannot accept connections");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let service = service.clone();
-        tokio::spawn(async move {
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_READ_TIMEOUT)
-                .serve_connection(TokioIo::new(stream), service);
-            if let Err(error) = connection.await {
-                tracing::debug!(%peer, %error, "HTTP connection failed");
-            }
-        });
-    }
+    surety_primitives::http::serve(listener, router(view)).await;
 }
 
 async fn metrics(State(view): State<Arc<dyn NodeView>>) -> impl IntoResponse {
@@ -95,7 +66,7 @@ async fn status(State(view): State<Arc<dyn NodeView>>) -> impl IntoResponse {
 mod tests {
     use std::sync::Mutex;
 
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use surety_testkit::http::get;
 
     use super::*;
 
@@ -123,27 +94,6 @@ mod tests {
         fn services(&self) -> Vec<Service> {
             self.services.lock().unwrap().clone()
         }
-    }
-
-    /// One `GET` over a fresh connection: the status code and the body.
-    async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
-        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-        stream
-            .write_all(
-                format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
-            )
-            .await
-            .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await.unwrap();
-        let (head, body) = response.split_once("\r\n\r\n").unwrap();
-        let code = head
-            .strip_prefix("HTTP/1.1 ")
-            .and_then(|rest| rest.get(..3))
-            .unwrap()
-            .parse()
-            .unwrap();
-        (code, body.to_owned())
     }
 
     fn service(id: &str, kind: ServiceKind, status: ServiceStatus) -> Service {
@@ -248,16 +198,6 @@ mod tests {
         ]);
         assert_eq!(get(addr, "/eigen/node/health").await.0, 503);
         assert_eq!(health("rollup-1").await.0, 503);
-        server.abort();
-    }
-
-    #[tokio::test]
-    async fn drops_a_client_that_never_sends_a_request() {
-        let (addr, server) = start(Arc::new(Fixed::default())).await;
-        let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let mut buf = Vec::new();
-        // The server closes the connection (EOF) instead of waiting for ever.
-        idle.read_to_end(&mut buf).await.unwrap();
         server.abort();
     }
 }
