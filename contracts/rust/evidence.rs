@@ -20,6 +20,7 @@ use crate::{
         CertificateVerifier::{self, SignerProof},
         OperatorRegistry, PostedRootSource, Slasher,
     },
+    logs::logs,
     tx::{read, send},
 };
 
@@ -50,13 +51,8 @@ pub async fn submitted_certificates<P: Provider>(
     let filter = Filter::new()
         .address(verifier)
         .event_signature(CertificateVerifier::CertificateSubmitted::SIGNATURE_HASH)
-        .topic1(U256::from(rollup_id))
-        .from_block(from)
-        .to_block(to);
-    let logs = provider
-        .get_logs(&filter)
-        .await
-        .map_err(Error::Unreachable)?;
+        .topic1(U256::from(rollup_id));
+    let logs = logs(provider, &filter, from, to).await?;
     let mut certificates = Vec::with_capacity(logs.len());
     for log in logs {
         let malformed = Error::Malformed {
@@ -122,13 +118,8 @@ pub async fn signers<P: Provider>(
     non_signers.sort_unstable();
     let filter = Filter::new()
         .address(registry)
-        .event_signature(OperatorRegistry::KeyRegistered::SIGNATURE_HASH)
-        .from_block(0)
-        .to_block(certificate.l1_block);
-    let logs = provider
-        .get_logs(&filter)
-        .await
-        .map_err(Error::Unreachable)?;
+        .event_signature(OperatorRegistry::KeyRegistered::SIGNATURE_HASH);
+    let logs = logs(provider, &filter, 0, certificate.l1_block).await?;
     let registry = OperatorRegistry::new(registry, provider);
     let reference = certificate.proof.referenceBlock;
     let mut signers = Signers {

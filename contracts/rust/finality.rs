@@ -8,14 +8,14 @@
 
 use alloy::{
     consensus::Header,
-    primitives::{Address, B256, Bytes, U256, keccak256},
+    primitives::{B256, Bytes, U256, keccak256},
     providers::Provider,
     rlp::Decodable,
     rpc::types::Filter,
     sol_types::SolEvent,
 };
 
-use crate::{Error, bindings::CertificateVerifier, tx::read};
+use crate::{Error, SuretyDeployment, bindings::CertificateVerifier, logs::logs_since, tx::read};
 
 /// Why a covered block's finality could not be established.
 #[derive(Debug, thiserror::Error)]
@@ -53,16 +53,16 @@ pub struct Certified {
 /// [`Error::Unreachable`] if the logs cannot be read, [`Error::Read`] if a view fails.
 pub async fn covering_certificate<P: Provider>(
     l1: &P,
-    verifier: Address,
+    surety: &SuretyDeployment,
     rollup_id: u64,
     number: u64,
 ) -> Result<Option<Certified>, Error> {
+    let verifier = surety.certificate_verifier;
     let filter = Filter::new()
         .address(verifier)
         .event_signature(CertificateVerifier::CertificateSubmitted::SIGNATURE_HASH)
-        .topic1(U256::from(rollup_id))
-        .from_block(0);
-    let logs = l1.get_logs(&filter).await.map_err(Error::Unreachable)?;
+        .topic1(U256::from(rollup_id));
+    let logs = logs_since(l1, &filter, surety.deployed_at).await?;
     let mut candidates: Vec<Certified> = logs
         .iter()
         .filter_map(|log| {
@@ -144,12 +144,12 @@ pub enum Finality {
 /// See [`FinalityError`].
 pub async fn is_final<P1: Provider, P2: Provider>(
     l1: &P1,
-    verifier: Address,
+    surety: &SuretyDeployment,
     l2: &P2,
     rollup_id: u64,
     number: u64,
 ) -> Result<Finality, FinalityError> {
-    let Some(by) = covering_certificate(l1, verifier, rollup_id, number).await? else {
+    let Some(by) = covering_certificate(l1, surety, rollup_id, number).await? else {
         return Ok(Finality::NotYet);
     };
     let headers = header_chain(l2, number, by.block_number).await?;
@@ -166,7 +166,7 @@ pub async fn is_final<P1: Provider, P2: Provider>(
         .state_root;
     let final_ = read(
         "CertificateVerifier.isFinalAncestor",
-        CertificateVerifier::new(verifier, l1)
+        CertificateVerifier::new(surety.certificate_verifier, l1)
             .isFinalAncestor(rollup_id, number, block_hash, state_root, headers),
     )
     .await?;

@@ -25,6 +25,7 @@ mod error;
 pub mod evidence;
 pub mod finality;
 mod l1;
+pub mod logs;
 mod proof;
 mod register;
 mod surety;

@@ -84,6 +84,10 @@ pub struct SuretyDeployment {
     pub registrar: Address,
     /// `Slasher`: evidence and bonds.
     pub slasher: Address,
+    /// The L1 block before the first of these contracts was created: no Surety event is older,
+    /// so log scans start here (0 in files written before it was recorded).
+    #[serde(default)]
+    pub deployed_at: u64,
 }
 
 impl SuretyDeployment {
@@ -112,6 +116,10 @@ where
     let deployer = provider.default_signer_address();
     let treasury = params.treasury.unwrap_or(deployer);
     tracing::info!(%deployer, ?params, "deploying Surety");
+    let deployed_at = provider
+        .get_block_number()
+        .await
+        .map_err(Error::Unreachable)?;
 
     let operator_registry = create(
         "OperatorRegistry",
@@ -199,6 +207,7 @@ where
         compensation_pool,
         registrar,
         slasher,
+        deployed_at,
     };
     // EigenLayer must now route the set's registrations to the registrar.
     let installed = read(

@@ -5,7 +5,7 @@ mod common;
 
 use alloy::{
     node_bindings::Anvil,
-    providers::{ProviderBuilder, WalletProvider},
+    providers::{Provider, ProviderBuilder, WalletProvider},
 };
 use common::{account, anvil_binary, spawn_l1};
 use surety_contracts::{
@@ -25,6 +25,17 @@ async fn deploys_and_wires_surety_onto_the_core() {
         .unwrap();
     let (core, surety) = (deployment.eigenlayer, deployment.surety);
     assert_eq!(deployment.chain_id, anvil.chain_id());
+    // Log scans start at the block before the first Surety contract.
+    assert!(surety.deployed_at > 0, "the core came first");
+    assert!(
+        deployer
+            .get_code_at(surety.operator_registry)
+            .block_id(surety.deployed_at.into())
+            .await
+            .unwrap()
+            .is_empty(),
+        "no Surety contract before deployed_at"
+    );
 
     // The registrar is the AVS: it owns operator set 0 over the strategy and is its registrar.
     let allocations = IAllocationManager::new(core.allocation_manager, &deployer);

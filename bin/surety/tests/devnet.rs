@@ -75,7 +75,7 @@ async fn certificates_land_and_is_final_matches_the_l2() {
                 .unwrap()
         );
         let nearest = *certified.iter().filter(|&&c| c >= number).min().unwrap();
-        match finality::is_final(&devnet.l1(), devnet.verifier(), &l2, 1, number)
+        match finality::is_final(&devnet.l1(), &devnet.deployment().surety, &l2, 1, number)
             .await
             .unwrap()
         {

@@ -3,7 +3,6 @@
 
 use alloy::{
     primitives::{Address, B256, U256},
-    providers::Provider,
     rpc::types::Filter,
     sol_types::SolEvent,
 };
@@ -13,6 +12,7 @@ use serde_json::json;
 use surety_contracts::{
     bindings::{CompensationPool, RollupStatus},
     evidence::canonical_root,
+    logs::logs_since,
     send,
 };
 
@@ -214,11 +214,8 @@ async fn list(args: ListArgs) -> eyre::Result<()> {
     let filter = Filter::new()
         .address(l1.deployment.surety.compensation_pool)
         .event_signature(CompensationPool::CoverPurchased::SIGNATURE_HASH)
-        .topic3(args.holder.into_word())
-        .from_block(0);
-    let logs = l1
-        .provider
-        .get_logs(&filter)
+        .topic3(args.holder.into_word());
+    let logs = logs_since(&l1.provider, &filter, l1.deployment.surety.deployed_at)
         .await
         .wrap_err("reading CoverPurchased logs")?;
     let mut rows = Vec::new();

@@ -29,6 +29,7 @@ use surety_contracts::{
         Slasher::{self, SlasherErrors},
     },
     evidence::{SubmittedCertificate, submitted_certificates},
+    logs::logs_since,
 };
 
 /// Where the L1 and Surety's contracts are, and how to print.
@@ -201,11 +202,8 @@ impl L1 {
             .address(self.deployment.surety.certificate_verifier)
             .event_signature(CertificateVerifier::CertificateSubmitted::SIGNATURE_HASH)
             .topic1(U256::from(which.rollup))
-            .topic2(U256::from(which.height))
-            .from_block(0);
-        let logs = self
-            .provider
-            .get_logs(&filter)
+            .topic2(U256::from(which.height));
+        let logs = logs_since(&self.provider, &filter, self.deployment.surety.deployed_at)
             .await
             .wrap_err("reading CertificateSubmitted logs")?;
         let mut found: Vec<SubmittedCertificate> = Vec::new();
@@ -248,11 +246,8 @@ impl L1 {
         let filter = Filter::new()
             .address(self.deployment.surety.certificate_verifier)
             .event_signature(CertificateVerifier::CertificateSubmitted::SIGNATURE_HASH)
-            .topic3(id)
-            .from_block(0);
-        let logs = self
-            .provider
-            .get_logs(&filter)
+            .topic3(id);
+        let logs = logs_since(&self.provider, &filter, self.deployment.surety.deployed_at)
             .await
             .wrap_err("reading CertificateSubmitted logs")?;
         let log = logs

@@ -365,7 +365,7 @@ async fn is_final(args: IsFinalArgs) -> eyre::Result<()> {
     let l2 = ProviderBuilder::new().connect_http(l2_rpc.clone());
     let answer = finality::is_final(
         &l1.provider,
-        l1.deployment.surety.certificate_verifier,
+        &l1.deployment.surety,
         &l2,
         args.rollup,
         args.block,
