@@ -7,9 +7,13 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use alloy::transports::http::reqwest::{Client, StatusCode};
+use alloy::{
+    primitives::{Address, U256},
+    transports::http::reqwest::{Client, StatusCode},
+};
 use common::{Devnet, SERIAL};
 use serde_json::Value;
+use surety_contracts::bindings::OperatorRegistry;
 
 /// Long enough for the node's staleness window (15 s) and a devnet under load on two cores.
 const WITHIN: Duration = Duration::from_secs(120);
@@ -147,6 +151,26 @@ async fn the_node_api_answers_by_its_spec() {
         .parse()
         .unwrap();
     assert!(score > 0 && score <= 100, "score {score}");
+    // The stake L1 holds for operator 1, as the spec's gauge (one quorum: Surety's operator set).
+    let address: Address = devnet.operator(1)["address"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let registry = OperatorRegistry::new(devnet.deployment().surety.operator_registry, devnet.l1());
+    let on_l1 = registry.stakeOf(address).call().await.unwrap();
+    assert!(on_l1.active && on_l1.stake > U256::ZERO);
+    assert!(
+        metrics.contains(&format!(
+            "\neigen_registered_stakes{{quorum_number=\"0\",quorum_name=\"surety\"}} {}\n",
+            f64::from(on_l1.stake)
+        )),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("\nsurety_operator_active 1\n"),
+        "{metrics}"
+    );
 
     // One aggregator down: partially healthy, and that aggregator's service says so.
     devnet.kill_aggregator(2);

@@ -3,10 +3,10 @@
 
 use alloy::providers::{Provider, RootProvider};
 use alloy_primitives::{Address, B256};
-use surety_contracts::bindings::CertificateVerifier;
+use surety_contracts::bindings::{CertificateVerifier, OperatorRegistry};
 use surety_primitives::Domain;
 
-use super::{GenesisMismatch, NodeError};
+use super::{GenesisMismatch, NodeError, stake::Registration};
 use crate::state::StoredHeader;
 
 /// A rollup as the `CertificateVerifier` registered it.
@@ -74,6 +74,25 @@ impl L1 {
             genesis_hash: rollup.genesisBlockHash,
             genesis_root: rollup.genesisStateRoot,
             certified_head,
+        })
+    }
+
+    /// Who registered `key_hash` with the `OperatorRegistry`, and that operator's stake.
+    pub(crate) async fn registration(&self, key_hash: B256) -> Result<Registration, NodeError> {
+        let verifier = CertificateVerifier::new(self.verifier, &self.provider);
+        let l1 = |e: alloy::contract::Error| NodeError::L1(e.to_string());
+        let registry = OperatorRegistry::new(
+            verifier.registry().call().await.map_err(l1)?,
+            &self.provider,
+        );
+        let operator = registry.operatorOf(key_hash).call().await.map_err(l1)?;
+        if operator == Address::ZERO {
+            return Ok(Registration::Unregistered);
+        }
+        let stake = registry.stakeOf(operator).call().await.map_err(l1)?;
+        Ok(Registration::Registered {
+            active: stake.active,
+            stake: stake.stake,
         })
     }
 }

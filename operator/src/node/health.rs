@@ -142,6 +142,7 @@ impl NodeView for NodeApi {
             if let Some(watchtower) = &signing.watchtower {
                 watchtower.render_into(&mut out);
             }
+            signing.stake.render_into(&mut out);
         }
         let (services, score) = self.assess();
         for service in &services {

@@ -12,6 +12,7 @@ mod anchor;
 mod health;
 mod prune;
 mod signing;
+mod stake;
 
 pub use prune::prune_height;
 
@@ -186,6 +187,7 @@ struct SigningRuntime {
     aggregators: Vec<(String, Arc<DeliveryMetrics>)>,
     delivery: DeliveryConfig,
     watchtower: Option<Arc<WatchtowerMetrics>>,
+    stake: Arc<stake::RegisteredStake>,
 }
 
 /// How a node run ended.
@@ -318,6 +320,7 @@ impl OperatorNode {
                         .collect(),
                     delivery: signing.delivery,
                     watchtower: watchtower.as_ref().map(Watchtower::metrics),
+                    stake: Arc::default(),
                 })
             }
             _ => None,
@@ -402,6 +405,14 @@ impl OperatorNode {
         }
         if let Some(watchtower) = self.watchtower {
             tasks.spawn(async move { match watchtower.run().await {} });
+        }
+        if let (Some(signing), Some(l1)) = (&signing, &self.l1) {
+            let watch = stake::StakeWatch {
+                l1: l1.clone(),
+                key_hash: signing.public_key.key_hash(),
+                stake: signing.stake.clone(),
+            };
+            tasks.spawn(async move { match watch.run().await {} });
         }
         if let Some(signing) = &signing {
             for (url, metrics) in &signing.aggregators {
