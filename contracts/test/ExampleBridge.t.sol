@@ -109,6 +109,45 @@ contract ExampleBridgeTest is SuretyTestBase, WithdrawalTrees {
         _withdraw(ws[3], s, proof);
     }
 
+    /// @dev A header with a header's first fields (and nothing after them): enough for
+    ///      `isFinalAncestor`, which reads `parentHash` and `stateRoot` at fixed offsets.
+    function _header(bytes32 parent, bytes32 root) internal pure returns (bytes memory) {
+        return abi.encodePacked(hex"f878a0", parent, hex"a0", bytes32(0), hex"94", address(0), hex"a0", root);
+    }
+
+    function test_withdrawCovered_onABlockALaterCertificateCovers() public {
+        ExampleBridge.Withdrawal[] memory ws = _withdrawals(7, 4);
+        (bytes32 root, bytes32[] memory proof) = _tree(ws, 2);
+        bytes[] memory headers = new bytes[](2);
+        headers[0] = _header(GENESIS_HASH, root);
+        headers[1] = _header(keccak256(headers[0]), keccak256("root 2"));
+        Statement memory s = Statement({
+            rollupId: rollupId,
+            blockNumber: 2,
+            blockHash: keccak256(headers[1]),
+            parentHash: keccak256(headers[0]),
+            stateRoot: keccak256("root 2")
+        });
+        verifier.submitCertificate(s, _proof(s, 0));
+
+        // Block 1 is not certified itself, so `withdraw` refuses it; its headers prove it covered.
+        bytes32 hash1 = keccak256(headers[0]);
+        vm.expectRevert(abi.encodeWithSelector(ExampleBridge.NotFinal.selector, 1, hash1, root));
+        bridge.withdraw(ws[2], 1, hash1, root, proof);
+        uint256 before = ws[2].recipient.balance;
+        bridge.withdrawCovered(ws[2], 1, hash1, root, headers, proof);
+        vm.assertEq(ws[2].recipient.balance, before + ws[2].amount, "paid");
+        vm.expectRevert(abi.encodeWithSelector(ExampleBridge.AlreadyReleased.selector, _leaf(ws[2])));
+        bridge.withdrawCovered(ws[2], 1, hash1, root, headers, proof);
+
+        // Headers that do not reach the certificate prove nothing.
+        bytes[] memory short = new bytes[](1);
+        short[0] = headers[0];
+        (, bytes32[] memory otherProof) = _tree(ws, 1);
+        vm.expectRevert(abi.encodeWithSelector(ExampleBridge.NotFinal.selector, 1, hash1, root));
+        bridge.withdrawCovered(ws[1], 1, hash1, root, short, otherProof);
+    }
+
     function test_withdraw_withoutACertificate_reverts() public {
         ExampleBridge.Withdrawal[] memory ws = _withdrawals(2, 2);
         (bytes32 root, bytes32[] memory proof) = _tree(ws, 0);

@@ -74,6 +74,29 @@ contract ExampleBridge {
         if (!surety.isFinal(rollupId, blockNumber, blockHash, stateRoot)) {
             revert NotFinal(blockNumber, blockHash, stateRoot);
         }
+        _release(w, blockNumber, stateRoot, proof);
+    }
+
+    /// @notice `withdraw` against a block that a later certificate covers rather than one certified
+    ///         itself: `headers` are the RLP headers from this block up to the certified one.
+    function withdrawCovered(
+        Withdrawal calldata w,
+        uint64 blockNumber,
+        bytes32 blockHash,
+        bytes32 stateRoot,
+        bytes[] calldata headers,
+        bytes32[] calldata proof
+    ) external {
+        if (halted()) revert Halted(rollupId);
+        if (!surety.isFinalAncestor(rollupId, blockNumber, blockHash, stateRoot, headers)) {
+            revert NotFinal(blockNumber, blockHash, stateRoot);
+        }
+        _release(w, blockNumber, stateRoot, proof);
+    }
+
+    function _release(Withdrawal calldata w, uint64 blockNumber, bytes32 stateRoot, bytes32[] calldata proof)
+        private
+    {
         bytes32 hash = withdrawalHash(w);
         if (!verifyProof(hash, stateRoot, proof)) revert InvalidProof();
         if (released[hash]) revert AlreadyReleased(hash);
