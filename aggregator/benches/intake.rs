@@ -132,6 +132,7 @@ async fn fixture() -> Fixture {
             operator_registry: Some(s.operator_registry),
             slasher: Some(s.slasher),
             ecdsa_key_file: key_file,
+            ecdsa_password_file: None,
             poll_interval_ms: Duration::from_millis(500),
             from_block: 0,
         },

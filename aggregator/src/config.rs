@@ -53,8 +53,11 @@ pub struct L1Config {
     pub certificate_verifier: Option<Address>,
     pub operator_registry: Option<Address>,
     pub slasher: Option<Address>,
-    /// File holding the hex secp256k1 key that sends certificates and evidence (first line).
+    /// The secp256k1 key that sends certificates and evidence: a file holding the hex key, or an
+    /// encrypted JSON keystore (geth, `cast wallet new`).
     pub ecdsa_key_file: PathBuf,
+    /// The keystore's password (first line), when `ecdsa_key_file` is encrypted.
+    pub ecdsa_password_file: Option<PathBuf>,
     /// How often the L1 is polled for new blocks, registry events and rollup heads.
     #[serde(default = "default_poll", with = "millis")]
     pub poll_interval_ms: Duration,
@@ -125,6 +128,9 @@ impl ConfigFile for AggregatorConfig {
             resolve(base, p);
         }
         resolve(base, &mut self.l1.ecdsa_key_file);
+        if let Some(p) = &mut self.l1.ecdsa_password_file {
+            resolve(base, p);
+        }
     }
 
     fn validate(&self) -> Result<(), Invalid> {
@@ -215,16 +221,14 @@ impl AggregatorConfig {
 
     /// The submitting account's key.
     pub fn submitter(&self) -> Result<PrivateKeySigner, ConfigError> {
-        let path = &self.l1.ecdsa_key_file;
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.clone(),
-            source,
-        })?;
-        let line = text.lines().next().unwrap_or_default().trim();
-        line.parse().map_err(|_| ConfigError::Invalid {
-            path: path.clone(),
+        surety_contracts::account::load_signer(
+            &self.l1.ecdsa_key_file,
+            self.l1.ecdsa_password_file.as_deref(),
+        )
+        .map_err(|e| ConfigError::Invalid {
+            path: self.l1.ecdsa_key_file.clone(),
             key: "l1.ecdsa_key_file".to_owned(),
-            problem: "the first line is not a hex secp256k1 private key".to_owned(),
+            problem: e.to_string(),
         })
     }
 }

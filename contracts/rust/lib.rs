@@ -19,6 +19,7 @@
 //! certificate to a slash (accuse, resolve, slash every signer); [`deploy_example_bridge`] deploys
 //! the example app that pauses while a rollup is halted.
 
+pub mod account;
 pub mod bindings;
 pub mod eigenlayer;
 mod error;

@@ -65,9 +65,12 @@ pub struct KeysConfig {
     pub bls_keystore: PathBuf,
     /// File holding the keystore's password (first line).
     pub bls_password_file: PathBuf,
-    /// File holding the hex secp256k1 key that sends the operator's L1 transactions
-    /// (registration, watchtower). Separate from the BLS key.
+    /// The secp256k1 key that sends the operator's L1 transactions (registration, watchtower):
+    /// a file holding the hex key, or an encrypted JSON keystore (geth, `cast wallet new`, the
+    /// EigenLayer CLI). Separate from the BLS key.
     pub ecdsa_key_file: Option<PathBuf>,
+    /// The keystore's password (first line), when `ecdsa_key_file` is encrypted.
+    pub ecdsa_password_file: Option<PathBuf>,
 }
 
 /// One aggregator every attestation is delivered to.
@@ -247,7 +250,13 @@ impl ConfigFile for OperatorConfig {
         }
         resolve(base, &mut self.keys.bls_keystore);
         resolve(base, &mut self.keys.bls_password_file);
-        if let Some(p) = &mut self.keys.ecdsa_key_file {
+        for p in [
+            &mut self.keys.ecdsa_key_file,
+            &mut self.keys.ecdsa_password_file,
+        ]
+        .into_iter()
+        .flatten()
+        {
             resolve(base, p);
         }
         for rollup in &mut self.rollups {

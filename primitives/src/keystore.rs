@@ -31,7 +31,7 @@ use zeroize::Zeroizing;
 const VERSION: u64 = 4;
 const DKLEN: u64 = 32;
 const MIN_SALT_LEN: usize = 16;
-const IV_LEN: usize = 16;
+pub(crate) const IV_LEN: usize = 16;
 /// scrypt needs `128·r·n` bytes; above this a keystore is rejected instead of exhausting memory.
 const MAX_SCRYPT_MEMORY: u64 = 2 << 30;
 
@@ -147,7 +147,10 @@ fn param_u64(params: &Map<String, Value>, name: &'static str) -> Result<u64, Key
         .ok_or(KeystoreError::MissingParam(name))
 }
 
-fn param_hex(params: &Map<String, Value>, name: &'static str) -> Result<Vec<u8>, KeystoreError> {
+pub(crate) fn param_hex(
+    params: &Map<String, Value>,
+    name: &'static str,
+) -> Result<Vec<u8>, KeystoreError> {
     let s = params
         .get(name)
         .and_then(Value::as_str)
@@ -155,12 +158,12 @@ fn param_hex(params: &Map<String, Value>, name: &'static str) -> Result<Vec<u8>,
     decode_hex(s, name)
 }
 
-fn decode_hex(s: &str, field: &'static str) -> Result<Vec<u8>, KeystoreError> {
+pub(crate) fn decode_hex(s: &str, field: &'static str) -> Result<Vec<u8>, KeystoreError> {
     hex::decode(s.strip_prefix("0x").unwrap_or(s)).map_err(|_| KeystoreError::InvalidHex(field))
 }
 
 /// A validated KDF, ready to run.
-enum KdfJob {
+pub(crate) enum KdfJob {
     Scrypt {
         params: scrypt::Params,
         salt: Vec<u8>,
@@ -172,7 +175,7 @@ enum KdfJob {
 }
 
 impl KdfJob {
-    fn parse(module: &Module) -> Result<Self, KeystoreError> {
+    pub(crate) fn parse(module: &Module) -> Result<Self, KeystoreError> {
         let params = &module.params;
         let dklen = param_u64(params, "dklen")?;
         if dklen != DKLEN {
@@ -223,7 +226,7 @@ impl KdfJob {
         }
     }
 
-    fn derive(&self, password: &[u8]) -> Zeroizing<[u8; 32]> {
+    pub(crate) fn derive(&self, password: &[u8]) -> Zeroizing<[u8; 32]> {
         let mut key = Zeroizing::new([0u8; 32]);
         match self {
             Self::Scrypt { params, salt } => {
@@ -246,7 +249,7 @@ fn checksum(decryption_key: &[u8; 32], cipher_message: &[u8]) -> [u8; 32] {
         .into()
 }
 
-fn aes_128_ctr(decryption_key: &[u8; 32], iv: &[u8; IV_LEN], data: &mut [u8]) {
+pub(crate) fn aes_128_ctr(decryption_key: &[u8; 32], iv: &[u8; IV_LEN], data: &mut [u8]) {
     let key: &[u8; 16] = decryption_key[..16].try_into().expect("16 of 32 bytes");
     ctr::Ctr128BE::<Aes128>::new(key.into(), iv.into()).apply_keystream(data);
 }

@@ -4,6 +4,7 @@
 
 pub mod bls;
 pub mod config;
+pub mod ecdsa_keystore;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod keystore;

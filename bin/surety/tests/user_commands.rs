@@ -8,7 +8,7 @@ use std::{path::Path, process::Output, time::Duration};
 
 use alloy::{
     primitives::{Address, B256, U256},
-    providers::ProviderBuilder,
+    providers::{ProviderBuilder, ext::AnvilApi},
     signers::local::PrivateKeySigner,
 };
 use common::{Devnet, SERIAL};
@@ -23,6 +23,9 @@ const USER_KEY: &str = "0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcd
 /// anvil's dev account 0: the devnet's deployer, whose `PostedRootSource` settles rollup 1.
 const DEPLOYER_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 const ETHER: u128 = 1_000_000_000_000_000_000;
+/// An encrypted keystore written by Foundry's `cast wallet new`, password "correct horse".
+const KEYSTORE: &str = r#"{"crypto":{"cipher":"aes-128-ctr","cipherparams":{"iv":"f56d436bf5515b65cb0fe1e02d1ade68"},"ciphertext":"abccf2ec38be3a530e8624164a2f159e50f747b83b7d971b304cc42eb2c46882","kdf":"scrypt","kdfparams":{"dklen":32,"n":8192,"p":1,"r":8,"salt":"678989360466a5f87ec59333fa30134671550b86ac17ff969beb060e1d866678"},"mac":"e21a19a79b9500d7863c23e8d88161d7b728127f849811341d35db0725ebedd9"},"id":"29a73c11-b5b7-436e-b558-ce97a8846c1c","version":3}"#;
+const KEYSTORE_ADDRESS: &str = "0x1c5344C10d6CD2dC4A0ab7bF5eC2087C7a7aDbC8";
 
 fn surety(dir: &Path, args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_surety"))
@@ -199,6 +202,32 @@ async fn each_user_drives_surety_from_the_command_line() {
             on_chain.rootSource
         ),
         (8000, true, U256::from(3 * ETHER / 2), source)
+    );
+    // Anyone may fund, here from an encrypted keystore (`cast wallet new`, password "correct
+    // horse") instead of a hex key file.
+    let keystore = dir.join("keystore.json");
+    std::fs::write(&keystore, KEYSTORE).unwrap();
+    let password = dir.join("password");
+    std::fs::write(&password, "correct horse\n").unwrap();
+    l1.anvil_set_balance(KEYSTORE_ADDRESS.parse().unwrap(), U256::from(10 * ETHER))
+        .await
+        .unwrap();
+    let (keystore, password) = (keystore.to_str().unwrap(), password.to_str().unwrap());
+    let fund = [
+        "rollup",
+        "fund",
+        "--rollup",
+        &id,
+        "--amount",
+        "0.5eth",
+        "--key-file",
+        keystore,
+    ];
+    assert!(refused(dir, &fund).contains("give the file holding its password"));
+    ok(dir, &[&fund[..], &["--password-file", password]].concat());
+    assert_eq!(
+        verifier.getRollup(rollup).call().await.unwrap().feeBalance,
+        U256::from(2 * ETHER)
     );
     // Not the owner of rollup 1: refused, with the contract's reason.
     let error = refused(

@@ -22,6 +22,7 @@ use alloy::{
 use eyre::{WrapErr, bail, eyre};
 use surety_contracts::{
     Deployment,
+    account::load_signer,
     bindings::{
         CertificateVerifier::{self, CertificateVerifierErrors},
         CompensationPool::{self, CompensationPoolErrors},
@@ -64,10 +65,14 @@ pub(crate) struct L1Args {
 /// The account that signs and pays.
 #[derive(Debug, clap::Args)]
 pub(crate) struct KeyArgs {
-    /// File holding the hex ECDSA private key that signs and pays for the transaction. Keys are
-    /// never taken from the command line, where other users and shell history see them.
+    /// File holding the ECDSA key that signs and pays for the transaction: the hex key, or an
+    /// encrypted JSON keystore (geth, `cast wallet new`, the EigenLayer CLI). Keys are never
+    /// taken from the command line, where other users and shell history see them.
     #[arg(long, value_name = "FILE", env = "SURETY_KEY_FILE")]
     key_file: PathBuf,
+    /// File whose first line is the password of an encrypted `--key-file`.
+    #[arg(long, value_name = "FILE", env = "SURETY_PASSWORD_FILE")]
+    password_file: Option<PathBuf>,
 }
 
 /// Which certificate: the one L1 recorded for a rollup at a height.
@@ -100,7 +105,7 @@ impl L1Args {
 
     /// Connects with `key`'s account as the sender of every transaction.
     async fn connect_signing(&self, key: &KeyArgs) -> eyre::Result<(L1, Address)> {
-        let signer = read_key(&key.key_file)?;
+        let signer = load_signer(&key.key_file, key.password_file.as_deref())?;
         let address = signer.address();
         Ok((self.connect_as(Some(signer)).await?, address))
     }
@@ -152,14 +157,6 @@ impl L1Args {
             json: self.json,
         })
     }
-}
-
-fn read_key(path: &std::path::Path) -> eyre::Result<PrivateKeySigner> {
-    let text =
-        std::fs::read_to_string(path).wrap_err_with(|| format!("reading {}", path.display()))?;
-    text.trim()
-        .parse()
-        .map_err(|_| eyre!("{} does not hold a hex private key", path.display()))
 }
 
 impl L1 {

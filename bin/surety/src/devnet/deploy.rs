@@ -1,13 +1,11 @@
 //! `surety devnet deploy`: the EigenLayer core and Surety's contracts on a running anvil, every
 //! address printed.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use alloy::{
-    providers::ProviderBuilder, signers::local::PrivateKeySigner, transports::http::reqwest::Url,
-};
+use alloy::{providers::ProviderBuilder, transports::http::reqwest::Url};
 use eyre::WrapErr;
-use surety_contracts::{CoreParams, Deployment, SuretyParams, deploy_all};
+use surety_contracts::{CoreParams, Deployment, SuretyParams, account::load_signer, deploy_all};
 
 /// anvil's first dev account (0xf39F…2266): public knowledge, for local chains only.
 const ANVIL_DEV_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
@@ -17,11 +15,15 @@ pub(super) struct DeployArgs {
     /// JSON-RPC endpoint of the L1.
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8545")]
     rpc: Url,
-    /// File holding the hex private key that deploys and owns everything. Without it, anvil's
-    /// first dev account (0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266) is used: fine for anvil,
-    /// never for a shared chain.
+    /// File holding the private key (hex, or an encrypted JSON keystore) that deploys and owns
+    /// everything. Without it, anvil's first dev account
+    /// (0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266) is used: fine for anvil, never for a shared
+    /// chain.
     #[arg(long, value_name = "FILE")]
     private_key_file: Option<PathBuf>,
+    /// Password (first line) of an encrypted `--private-key-file` keystore.
+    #[arg(long, value_name = "FILE", requires = "private_key_file")]
+    password_file: Option<PathBuf>,
     /// Also write the addresses as JSON to this file.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -29,7 +31,7 @@ pub(super) struct DeployArgs {
 
 pub(super) async fn deploy(args: DeployArgs) -> eyre::Result<()> {
     let signer = match &args.private_key_file {
-        Some(path) => read_key(path)?,
+        Some(path) => load_signer(path, args.password_file.as_deref())?,
         None => ANVIL_DEV_KEY.parse().wrap_err("anvil's dev key")?,
     };
     tracing::info!(deployer = %signer.address(), rpc = %args.rpc, "deploying the devnet L1 contracts");
@@ -47,14 +49,6 @@ pub(super) async fn deploy(args: DeployArgs) -> eyre::Result<()> {
         tracing::info!(file = %out.display(), "addresses written");
     }
     Ok(())
-}
-
-fn read_key(path: &Path) -> eyre::Result<PrivateKeySigner> {
-    let text =
-        std::fs::read_to_string(path).wrap_err_with(|| format!("reading {}", path.display()))?;
-    text.trim()
-        .parse()
-        .wrap_err_with(|| format!("{} does not hold a hex private key", path.display()))
 }
 
 /// `section.name  address` lines, one per address, from the same serialisation `--out` writes.

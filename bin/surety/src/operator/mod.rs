@@ -5,8 +5,8 @@ use std::path::Path;
 use alloy::signers::local::PrivateKeySigner;
 use clap::Subcommand;
 use eyre::{WrapErr, eyre};
+use surety_contracts::account::load_signer;
 use surety_operator::config::OperatorConfig;
-use zeroize::Zeroizing;
 
 mod blocktest;
 mod register;
@@ -54,32 +54,17 @@ pub(crate) fn read_deployment(path: &Path) -> eyre::Result<surety_contracts::Dep
         .wrap_err_with(|| format!("parsing the deployment file {}", path.display()))
 }
 
-/// The operator's L1 account (registration, watchtower), from `[keys] ecdsa_key_file`.
+/// The operator's L1 account (registration, watchtower), from `[keys] ecdsa_key_file` (and
+/// `ecdsa_password_file` for an encrypted keystore).
 pub(crate) fn ecdsa_signer(config: &OperatorConfig) -> eyre::Result<PrivateKeySigner> {
     let path = config.keys.ecdsa_key_file.as_ref().ok_or_else(|| {
         eyre!(
             "no ECDSA key configured: registration and the watchtower send L1 transactions from the \
-             operator's account; set `[keys] ecdsa_key_file` to a file holding its hex secp256k1 key"
+             operator's account; set `[keys] ecdsa_key_file` to its hex key or encrypted keystore"
         )
     })?;
-    let text = Zeroizing::new(
-        std::fs::read_to_string(path)
-            .wrap_err_with(|| format!("reading keys.ecdsa_key_file {}", path.display()))?,
-    );
-    let hex = text.trim();
-    let mut bytes = Zeroizing::new([0u8; 32]);
-    hex::decode_to_slice(hex.strip_prefix("0x").unwrap_or(hex), &mut *bytes).map_err(|_| {
-        eyre!(
-            "keys.ecdsa_key_file {}: expected a 32-byte hex secp256k1 key",
-            path.display()
-        )
-    })?;
-    PrivateKeySigner::from_slice(&*bytes).map_err(|_| {
-        eyre!(
-            "keys.ecdsa_key_file {}: not a valid secp256k1 key",
-            path.display()
-        )
-    })
+    load_signer(path, config.keys.ecdsa_password_file.as_deref())
+        .wrap_err("loading keys.ecdsa_key_file")
 }
 
 /// Completes on Ctrl-C or SIGTERM.
