@@ -9,7 +9,8 @@
 //! Steps 1–3 run on the gRPC task. What passes is admitted to the [`Queue`] if there is room,
 //! counted in attestations (else RESOURCE_EXHAUSTED): half of it is kept for *trusted*
 //! connections (whose last call verified cleanly), and any other connection may have at most
-//! [`MAX_BATCH`] attestations waiting. The worker takes every waiting call each round, checks
+//! [`MAX_BATCH`] attestations waiting. The worker takes every waiting call each round (first
+//! waiting, at most [`GATHER`], for calls still being prechecked, so a burst is one round), checks
 //! trusted connections' signatures together and a bounded share of everyone else's
 //! ([`Verifier`]), commits the accepted ones durably in one transaction and only then answers
 //! the calls it has decided completely.
@@ -18,6 +19,7 @@ use std::{
     collections::{HashMap, VecDeque},
     net::SocketAddr,
     sync::{Arc, Condvar, Mutex},
+    time::{Duration, Instant},
 };
 
 use alloy::primitives::B256;
@@ -41,6 +43,11 @@ use crate::{
 const MAX_ROUND: usize = 8_192;
 /// Checks of untrusted connections' work per round: what trusted work can wait behind.
 const UNTRUSTED_CHECKS: usize = 16;
+/// How long a round waits for calls still being prechecked. A round costs a final
+/// exponentiation and a durable commit whatever its size, and one Miller loop per message or key:
+/// the calls of a burst (every operator attesting to a new block) are far cheaper checked
+/// together than one by one as they arrive. Small beside any block time.
+const GATHER: Duration = Duration::from_millis(5);
 /// Connections remembered beyond those with calls waiting; past it, idle ones are forgotten
 /// (and start over as untrusted).
 const MAX_PEERS: usize = 4_096;
@@ -153,6 +160,8 @@ struct State {
     /// Attestations admitted and not yet answered: all, and untrusted connections'.
     queued: usize,
     untrusted: usize,
+    /// Calls being prechecked on gRPC tasks, not yet admitted or refused.
+    arriving: usize,
     closed: bool,
 }
 
@@ -226,6 +235,17 @@ impl Queue {
             }
             state = self.ready.wait(state).unwrap_or_else(|e| e.into_inner());
         }
+        let deadline = Instant::now() + GATHER;
+        while state.arriving > 0 && !state.closed {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            state = self
+                .ready
+                .wait_timeout(state, left)
+                .map_or_else(|e| e.into_inner().0, |(state, _)| state);
+        }
         let (mut taken, mut kept, mut trusted_items) = (Vec::new(), VecDeque::new(), 0);
         for job in std::mem::take(&mut state.jobs) {
             let trusted = state.peers.get(&job.peer).is_some_and(|s| s.trusted);
@@ -295,9 +315,29 @@ impl Sender {
         Self(queue)
     }
 
+    /// Announces a call about to be prechecked, for the worker to wait for (at most
+    /// [`GATHER`]) until the returned guard is dropped.
+    pub(crate) fn arriving(&self) -> Arrival<'_> {
+        lock(&self.0.state).arriving += 1;
+        Arrival(&self.0)
+    }
+
     /// Admits `job`, or says why there is no room for it (RESOURCE_EXHAUSTED).
     pub(crate) fn push(&self, job: Job) -> Result<(), &'static str> {
         self.0.push(job)
+    }
+}
+
+/// A call being prechecked (see [`Sender::arriving`]).
+pub(crate) struct Arrival<'a>(&'a Queue);
+
+impl Drop for Arrival<'_> {
+    fn drop(&mut self) {
+        let mut state = lock(&self.0.state);
+        state.arriving -= 1;
+        if state.arriving == 0 {
+            self.0.ready.notify_one();
+        }
     }
 }
 
@@ -386,6 +426,7 @@ impl Worker {
                             .entry(a.statement)
                             .or_insert_with(|| a.statement.signing_root(&self.shared.domain)),
                         public_key: a.public_key,
+                        key_hash: *key_hash,
                         signature: a.signature,
                     };
                     if is_trusted {

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use alloy::primitives::{Address, B256, U256};
+use alloy::primitives::{Address, B256, U256, map::B256Map};
 use surety_primitives::PublicKey;
 
 /// One registered operator.
@@ -24,7 +24,7 @@ pub struct Operator {
 #[derive(Debug, Clone, Default)]
 pub struct OperatorSet {
     block: u64,
-    by_hash: HashMap<B256, Operator>,
+    by_hash: B256Map<Operator>,
     /// Keys as operators send them (compressed), for lookups without decoding.
     by_bytes: HashMap<[u8; 96], B256>,
     total: U256,

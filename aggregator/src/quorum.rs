@@ -4,10 +4,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use alloy::primitives::map::B256Map;
+
 use alloy::primitives::{B256, U256};
 use surety_primitives::{Attestation, PublicKey, Signature, Statement};
 
-use crate::l1::{L1View, Rollup};
+use crate::l1::L1View;
 
 /// The attestations of one statement, by signer key hash.
 #[derive(Debug, Clone)]
@@ -20,7 +22,7 @@ pub struct Signed {
 #[derive(Debug, Default)]
 struct Height {
     statements: Vec<Signed>,
-    by_key: HashMap<B256, usize>,
+    by_key: B256Map<usize>,
 }
 
 /// What [`Pool::check`] finds for an attestation.
@@ -135,52 +137,57 @@ impl Pool {
     pub fn candidate(&self, rollup_id: u64, view: &L1View) -> Option<Candidate> {
         let rollup = view.rollups.get(&rollup_id)?;
         let heights = self.rollups.get(&rollup_id)?;
+        // Which statements link to the head, in one pass up from it (following every
+        // statement's parents down on its own would cost a pass per statement). A statement
+        // links through the first statement below with its parent's hash.
+        let mut linked: Vec<(&Height, Vec<bool>)> = Vec::new();
+        for ((&number, height), expected) in heights.range(rollup.head + 1..).zip(rollup.head + 1..)
+        {
+            if number != expected {
+                break;
+            }
+            let links: Vec<bool> = height
+                .statements
+                .iter()
+                .map(|x| {
+                    let parent = x.statement.parent_hash;
+                    match linked.last() {
+                        None => rollup.head_hash.is_none_or(|head| head == parent),
+                        Some((below, ok)) => below
+                            .statements
+                            .iter()
+                            .position(|y| y.statement.block_hash == parent)
+                            .is_some_and(|i| ok[i]),
+                    }
+                })
+                .collect();
+            if !links.contains(&true) {
+                break;
+            }
+            linked.push((height, links));
+        }
         let ops = &view.operators;
         let total = ops.total_stake();
-        for (_, height) in heights.range(rollup.head + 1..).rev() {
-            for signed in &height.statements {
-                let signers: Vec<(PublicKey, Signature)> = signed
-                    .signatures
-                    .iter()
-                    .filter(|(h, _)| ops.is_active(h))
-                    .map(|(_, pair)| *pair)
-                    .collect();
+        for (height, links) in linked.iter().rev() {
+            for (signed, _) in height.statements.iter().zip(links).filter(|(_, ok)| **ok) {
                 let stake = ops.stake_of(signed.signatures.keys());
-                let meets = !stake.is_zero()
-                    && stake * U256::from(10_000) >= total * U256::from(rollup.threshold_bps);
-                if meets && self.links(&signed.statement, rollup) {
+                if !stake.is_zero()
+                    && stake * U256::from(10_000) >= total * U256::from(rollup.threshold_bps)
+                {
                     return Some(Candidate {
                         statement: signed.statement,
-                        signers,
+                        signers: signed
+                            .signatures
+                            .iter()
+                            .filter(|(h, _)| ops.is_active(h))
+                            .map(|(_, pair)| *pair)
+                            .collect(),
                         signed_stake: stake,
                     });
                 }
             }
         }
         None
-    }
-
-    /// Whether `statement`'s ancestors, as attested to this aggregator, reach `rollup`'s head.
-    fn links(&self, statement: &Statement, rollup: &Rollup) -> bool {
-        let Some(heights) = self.rollups.get(&statement.rollup_id) else {
-            return false;
-        };
-        let (mut number, mut parent) = (statement.block_number, statement.parent_hash);
-        while number > rollup.head + 1 {
-            number -= 1;
-            let Some(h) = heights.get(&number) else {
-                return false;
-            };
-            match h
-                .statements
-                .iter()
-                .find(|x| x.statement.block_hash == parent)
-            {
-                Some(x) => parent = x.statement.parent_hash,
-                None => return false,
-            }
-        }
-        rollup.head_hash.is_none_or(|head| head == parent)
     }
 
     /// For the status page: per rollup, the highest attested height and the best progress there.
@@ -204,6 +211,7 @@ impl Pool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::l1::Rollup;
     use alloy::primitives::{Address, keccak256};
     use surety_primitives::SecretKey;
 

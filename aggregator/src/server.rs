@@ -23,6 +23,7 @@ pub(crate) struct Service {
 impl Service {
     /// Prechecks `wire`, queues what passes and waits for the verdicts (in `wire`'s order).
     async fn intake(&self, peer: Peer, wire: &[v1::Attestation]) -> Result<Vec<Outcome>, Status> {
+        let arrival = self.intake.arriving();
         let view = self.shared.view();
         let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(wire.len());
         let mut items = Vec::with_capacity(wire.len());
@@ -41,7 +42,9 @@ impl Service {
         drop(view);
         if !items.is_empty() {
             let (reply, answer) = oneshot::channel();
-            if let Err(reason) = self.intake.push(Job { peer, items, reply }) {
+            let pushed = self.intake.push(Job { peer, items, reply });
+            drop(arrival);
+            if let Err(reason) = pushed {
                 crate::metrics::Metrics::add(&self.shared.metrics.overloaded, 1);
                 return Err(Status::resource_exhausted(reason));
             }

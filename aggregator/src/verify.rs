@@ -5,8 +5,9 @@
 //! `H(m)` hashed once per message and kept for later batches and halves.
 //!
 //! Signatures from *trusted* connections (whose last call verified cleanly) are checked together
-//! across connections, one check per message: the hot path. If such a check fails, each
-//! connection's part is checked on its own; the parts that fail are queued as their
+//! across connections and messages, in one check ([`verify_many`]: one Miller loop per message or
+//! per key, one final exponentiation): the hot path. If it fails, each message's signatures are
+//! checked at once, and if such a check fails, each connection's part is checked on its own; the parts that fail are queued as their
 //! connection's work, and that connection is no longer trusted. Signatures from every other
 //! connection (new ones, and ones that sent a bad signature) are queued per connection, grouped
 //! by message, and checked one unit per connection in turn, a bounded number per round: a failed
@@ -19,17 +20,19 @@ use std::{
     hash::Hash,
 };
 
-use alloy::primitives::B256;
-use surety_primitives::{HashedMessage, PublicKey, Signature, verify_batch_hashed};
+use alloy::primitives::{B256, map::B256Map};
+use surety_primitives::{HashedMessage, PublicKey, Signature, verify_batch_hashed, verify_many};
 
 /// `H(m)` of this many messages is kept; beyond, the cache starts over.
 const HASH_CACHE: usize = 4_096;
 
-/// One signature to check: the 32-byte message, the key and the signature.
+/// One signature to check: the 32-byte message, the key (and its hash, which names it) and the
+/// signature.
 #[derive(Debug, Clone, Copy)]
 pub struct Item {
     pub message: B256,
     pub public_key: PublicKey,
+    pub key_hash: B256,
     pub signature: Signature,
 }
 
@@ -96,6 +99,12 @@ impl<P: Copy + Eq + Hash, T: Copy> Verifier<P, T> {
             groups[i].1.push((peer, tag, item));
         }
         let mut failed: Vec<P> = Vec::new();
+        if self.check_all(&groups) {
+            for (_, tag, _) in groups.into_iter().flat_map(|(_, members)| members) {
+                verdict(tag, true);
+            }
+            return failed;
+        }
         for (message, mut members) in groups {
             // A connection caught in an earlier group waits in its own queue with the rest.
             members.retain(|(peer, tag, item)| {
@@ -215,15 +224,42 @@ impl<P: Copy + Eq + Hash, T: Copy> Verifier<P, T> {
         }
     }
 
-    fn check<'a>(&mut self, message: B256, items: impl Iterator<Item = &'a Item>) -> bool {
-        self.work.batch_checks += 1;
+    /// `H(message)`, from the cache when it is there.
+    fn hashed(&mut self, message: B256) -> HashedMessage {
         if self.hashes.len() >= HASH_CACHE && !self.hashes.contains_key(&message) {
             self.hashes.clear();
         }
-        let hashed = *self
+        *self
             .hashes
             .entry(message)
-            .or_insert_with(|| HashedMessage::new(&message.0));
+            .or_insert_with(|| HashedMessage::new(&message.0))
+    }
+
+    /// Every group's signatures in one check.
+    fn check_all(&mut self, groups: &[Group<P, T>]) -> bool {
+        if groups.is_empty() {
+            return true;
+        }
+        self.work.batch_checks += 1;
+        let messages: Vec<HashedMessage> = groups.iter().map(|(m, _)| self.hashed(*m)).collect();
+        let mut keys: Vec<PublicKey> = Vec::new();
+        let mut key_index: B256Map<usize> = B256Map::default();
+        let mut claims = Vec::with_capacity(groups.iter().map(|(_, g)| g.len()).sum());
+        for (m, (_, members)) in groups.iter().enumerate() {
+            for (_, _, item) in members {
+                let k = *key_index.entry(item.key_hash).or_insert_with(|| {
+                    keys.push(item.public_key);
+                    keys.len() - 1
+                });
+                claims.push((m, k, item.signature));
+            }
+        }
+        verify_many(&messages, &keys, &claims)
+    }
+
+    fn check<'a>(&mut self, message: B256, items: impl Iterator<Item = &'a Item>) -> bool {
+        self.work.batch_checks += 1;
+        let hashed = self.hashed(message);
         let (keys, signatures): (Vec<PublicKey>, Vec<Signature>) =
             items.map(|i| (i.public_key, i.signature)).unzip();
         verify_batch_hashed(&hashed, &keys, &signatures)
@@ -242,6 +278,7 @@ mod tests {
                 Item {
                     message,
                     public_key: key.public_key(),
+                    key_hash: key.public_key().key_hash(),
                     signature: key.sign(&message.0),
                 }
             })
@@ -258,7 +295,7 @@ mod tests {
     }
 
     #[test]
-    fn trusted_batches_take_one_check_per_message() {
+    fn trusted_signatures_take_one_check_per_round() {
         let mut all = items(16, B256::repeat_byte(1));
         all.extend(items(8, B256::repeat_byte(2)));
         let mut v = Verifier::<u8, usize>::default();
@@ -278,7 +315,7 @@ mod tests {
         assert_eq!(
             v.work,
             Work {
-                batch_checks: 2,
+                batch_checks: 1,
                 invalid: 0
             }
         );

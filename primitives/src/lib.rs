@@ -13,7 +13,7 @@ mod statement;
 
 pub use bls::{
     BlsError, DecodeError, HashedMessage, POP_DST, ProofOfPossession, PublicKey, SIG_DST,
-    SecretKey, Signature, verify_batch, verify_batch_hashed,
+    SecretKey, Signature, verify_batch, verify_batch_hashed, verify_many,
 };
 pub use keystore::{Kdf, Keystore, KeystoreError};
 pub use mismatch::{MISMATCH_TAG, Mismatch, MismatchReport};

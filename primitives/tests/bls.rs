@@ -3,8 +3,8 @@
 
 use alloy_primitives::{Address, B256, U256, Uint, keccak256, uint};
 use surety_primitives::{
-    BlsError, DecodeError, POP_DST, ProofOfPossession, PublicKey, SIG_DST, SecretKey, Signature,
-    bls::hash_to_g1, verify_batch,
+    BlsError, DecodeError, HashedMessage, POP_DST, ProofOfPossession, PublicKey, SIG_DST,
+    SecretKey, Signature, bls::hash_to_g1, verify_batch, verify_many,
 };
 
 type U384 = Uint<384, 6>;
@@ -454,6 +454,48 @@ fn batch_verification() {
 }
 
 #[test]
+fn many_messages_verify_in_one_check_grouped_either_way() {
+    let keys: Vec<SecretKey> = (1..=40).map(key).collect();
+    let pks: Vec<PublicKey> = keys.iter().map(SecretKey::public_key).collect();
+    let raw: Vec<[u8; 32]> = (1..=40).map(msg).collect();
+    let messages: Vec<HashedMessage> = raw.iter().map(HashedMessage::new).collect();
+    // Two keys sign 20 messages each (cheaper grouped by key), and 40 keys sign message 0
+    // (cheaper grouped by message).
+    let few_keys: Vec<(usize, usize, Signature)> = (0..2)
+        .flat_map(|k| (0..20).map(move |m| (m, k)))
+        .map(|(m, k)| (m, k, keys[k].sign(&raw[m])))
+        .collect();
+    let one_message: Vec<(usize, usize, Signature)> =
+        (0..40).map(|k| (0, k, keys[k].sign(&raw[0]))).collect();
+    let diagonal: Vec<(usize, usize, Signature)> =
+        (0..40).map(|i| (i, i, keys[i].sign(&raw[i]))).collect();
+    for claims in [&few_keys, &one_message, &diagonal] {
+        assert!(verify_many(&messages, &pks, claims));
+        let mut wrong_message = claims.clone();
+        wrong_message[7].0 += 1;
+        assert!(!verify_many(&messages, &pks, &wrong_message));
+        let mut swapped = claims.clone();
+        let (a, b) = (swapped[3].2, swapped[4].2);
+        swapped[3].2 = b;
+        swapped[4].2 = a;
+        assert!(
+            !verify_many(&messages, &pks, &swapped),
+            "swapped signatures"
+        );
+    }
+    assert!(verify_many(&messages, &pks, &diagonal[..1]));
+    assert!(!verify_many(&messages, &pks, &[]), "empty");
+    assert!(
+        !verify_many(&messages[..1], &pks, &diagonal[..2]),
+        "message index out of range"
+    );
+    assert!(
+        !verify_many(&messages, &pks[..1], &diagonal[..2]),
+        "key index out of range"
+    );
+}
+
+#[test]
 fn batch_verification_rejects_cancelling_forgeries() {
     let m = msg(1);
     let (k1, k2) = (key(1), key(2));
@@ -475,6 +517,22 @@ fn batch_verification_rejects_cancelling_forgeries() {
     // ... while randomised batch verification rejects it, every time.
     for _ in 0..20 {
         assert!(!verify_batch(&m, &pks, &forged));
+    }
+    // The same across messages by one key, which `verify_many` groups by key.
+    let m2 = msg(4);
+    let messages = [HashedMessage::new(&m), HashedMessage::new(&m2)];
+    let one_key = [
+        (0, 0, Signature::aggregate(&[k1.sign(&m), delta]).unwrap()),
+        (
+            1,
+            0,
+            Signature::aggregate(&[k1.sign(&m2), minus_delta]).unwrap(),
+        ),
+    ];
+    let one_message = [(0, 0, forged[0]), (0, 1, forged[1])];
+    for _ in 0..20 {
+        assert!(!verify_many(&messages, &pks, &one_key));
+        assert!(!verify_many(&messages, &pks, &one_message));
     }
 }
 

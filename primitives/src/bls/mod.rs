@@ -19,7 +19,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 use std::{fmt, hash};
 use thiserror::Error;
 
-pub use batch::{HashedMessage, verify_batch, verify_batch_hashed};
+pub use batch::{HashedMessage, verify_batch, verify_batch_hashed, verify_many};
 pub use encoding::DecodeError;
 pub use pop::{POP_TAG, ProofOfPossession};
 
