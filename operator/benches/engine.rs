@@ -1,6 +1,7 @@
 //! Re-execution engine throughput on one generated chain, measured in one run:
-//! - the full engine: execution + incremental state root + one durable redb commit per block,
-//!   exactly what `surety operator verify` does per block (minus the JSON-RPC fetch);
+//! - the full engine: execution + incremental state root + one redb commit per block (every
+//!   16th synced to disk on the store's sync thread), exactly what `surety operator verify` does
+//!   per block (minus the JSON-RPC fetch);
 //! - raw revm: the same execution rules on the same blocks over an in-memory state, no trie and
 //!   no disk — the limit the engine can approach;
 //!

@@ -9,6 +9,8 @@
 mod cache;
 mod db;
 #[cfg(test)]
+mod durability_tests;
+#[cfg(test)]
 mod evidence_tests;
 mod journal;
 mod memory;
@@ -30,12 +32,19 @@ use alloy_rlp::Encodable;
 use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY, Nibbles, TrieAccount};
 use cache::{CacheUpdate, SlotKey, StateCache};
 use journal::{Journal, Tag};
-use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{
+    Database, Durability, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction,
+};
 use revm::{database::BundleState, state::Bytecode};
 use std::{
     collections::{BTreeMap, HashMap},
     path::Path,
-    sync::{Arc, Mutex, PoisonError},
+    sync::{
+        Arc, Mutex, MutexGuard, PoisonError,
+        atomic::{AtomicBool, Ordering},
+        mpsc,
+    },
+    thread::JoinHandle,
 };
 use surety_slashing_protection::{ChainError, VerifiedBlock, VerifiedChain};
 use tokio::sync::watch;
@@ -99,6 +108,8 @@ pub enum StateError {
     TooDeep { target: u64, oldest: u64 },
     #[error("no header stored for block {0}")]
     MissingHeader(u64),
+    #[error("starting the state store's sync thread: {0}")]
+    SyncThread(std::io::Error),
 }
 
 impl revm::database::DBErrorMarker for StateError {}
@@ -350,8 +361,8 @@ pub struct StoreSizes {
 /// (`storage.cache_mib`). redb's own default is 1 GiB.
 pub const DEFAULT_CACHE_BYTES: usize = 256 << 20;
 
-/// Blocks committed without an fsync before one that is synced (group commit): a block's
-/// fsync is off the per-block critical path, and only synced blocks are announced.
+/// Blocks committed without an fsync before a background sync is started (group commit): no
+/// block waits for an fsync, and only synced blocks are announced.
 pub const DURABLE_EVERY: u64 = 16;
 
 /// Analysed contract code by hash, shared by the store's readers: code is content-addressed,
@@ -382,20 +393,115 @@ impl CodeCache {
 
 /// The redb state store.
 ///
-/// Blocks are committed in groups ([`DURABLE_EVERY`]): each block is one atomic redb
-/// transaction, but only every group's last block (and any rollback, evidence, prune or
-/// [`flush`](Self::flush)) is synced to disk. [`head`](Self::head) is the last committed block,
-/// the one the next block executes on; [`durable_head`](Self::durable_head) — what
-/// [`subscribe_head`](Self::subscribe_head) announces and the signer may sign up to — is the last
-/// synced one. A crash loses at most the unsynced blocks, which were never announced, and the
-/// store reopens at its durable head.
+/// Each block is one atomic redb transaction committed without an fsync. After every
+/// [`DURABLE_EVERY`]th block a background thread syncs everything committed so far (one durable
+/// commit, taking redb's write lock only while it writes), so the next block executes while the
+/// sync runs; rollbacks, evidence, pruning and [`flush`](Self::flush) sync in line.
+/// [`head`](Self::head) is the last committed block, the one the next block executes on;
+/// [`durable_head`](Self::durable_head) — what [`subscribe_head`](Self::subscribe_head) announces
+/// and the only height the signer may sign up to — is the last synced one: a block's root may be
+/// signed once its sync has returned, never when [`apply_block`](Self::apply_block) returns. A
+/// crash loses at most the unsynced blocks, which were never announced, and the store reopens at
+/// its durable head.
 #[derive(Debug)]
 pub struct StateStore {
-    db: Database,
-    tip: Mutex<Option<StoredHeader>>,
-    head: watch::Sender<Option<StoredHeader>>,
+    shared: Arc<Shared>,
     code: Arc<Mutex<CodeCache>>,
     cache: Arc<StateCache>,
+    /// Wakes the sync thread; `None` once the store is closing.
+    sync: Option<mpsc::SyncSender<()>>,
+    sync_thread: Option<JoinHandle<()>>,
+}
+
+/// The part of the store the sync thread uses too.
+#[derive(Debug)]
+struct Shared {
+    db: Database,
+    heads: Mutex<Heads>,
+    /// The durable head, announced.
+    announced: watch::Sender<Option<StoredHeader>>,
+    /// The last background sync failed: the next one runs in line, so its error is returned.
+    sync_failed: AtomicBool,
+}
+
+#[derive(Debug, Default)]
+struct Heads {
+    /// The last committed block.
+    tip: Option<StoredHeader>,
+    /// Counts rollbacks: a sync that made a head durable announces it only if no rollback
+    /// announced an older head in the meantime.
+    rollbacks: u64,
+}
+
+impl Shared {
+    fn heads(&self) -> MutexGuard<'_, Heads> {
+        self.heads.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Commits `txn` with an fsync and announces the head it leaves: read inside the
+    /// transaction, so it is exactly the block that became durable with it (and every commit
+    /// before it).
+    fn commit_durable(&self, mut txn: WriteTransaction) -> Result<(), StateError> {
+        txn.set_durability(Durability::Immediate).map_err(db_err)?;
+        let head = head_in(&txn)?;
+        let rollbacks = self.heads().rollbacks;
+        txn.commit().map_err(db_err)?;
+        let heads = self.heads();
+        if heads.rollbacks == rollbacks {
+            self.announced.send_if_modified(|announced| {
+                let newer = head.is_some_and(|h| announced.is_none_or(|a| a.number < h.number));
+                if newer {
+                    *announced = head;
+                }
+                newer
+            });
+        }
+        drop(heads);
+        Ok(())
+    }
+
+    /// Makes every committed block durable and announces the head (one fsync; nothing to do if
+    /// it is already announced).
+    fn sync(&self) -> Result<(), StateError> {
+        let txn = self.db.begin_write().map_err(db_err)?;
+        let head = head_in(&txn)?;
+        let Some(head) = head.filter(|head| *self.announced.borrow() != Some(*head)) else {
+            txn.abort().map_err(db_err)?;
+            return Ok(());
+        };
+        // Rewrites the head's own value: the commit then always has a write to make durable.
+        txn.open_table(META)
+            .map_err(db_err)?
+            .insert("head", head.number.to_be_bytes().as_slice())
+            .map_err(db_err)?;
+        self.commit_durable(txn)
+    }
+
+    /// The sync thread: one sync per wake-up (wake-ups that arrive during a sync are covered by
+    /// the next one), until the store closes.
+    fn run_syncs(&self, wake: &mpsc::Receiver<()>) {
+        while wake.recv().is_ok() {
+            if let Err(error) = self.sync() {
+                tracing::error!(%error, "syncing the state store failed; the next block retries");
+                self.sync_failed.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// The committed head as `txn` sees it.
+fn head_in(txn: &WriteTransaction) -> Result<Option<StoredHeader>, StateError> {
+    let meta = txn.open_table(META).map_err(db_err)?;
+    let Some(head) = meta.get("head").map_err(db_err)? else {
+        return Ok(None);
+    };
+    let number = decode_u64(head.value()).ok_or(StateError::Corrupt("meta"))?;
+    let headers = txn.open_table(HEADERS).map_err(db_err)?;
+    let record = headers
+        .get(number)
+        .map_err(db_err)?
+        .ok_or(StateError::Corrupt("headers"))?;
+    Ok(Some(decode_header(number, record.value())?))
 }
 
 impl StateStore {
@@ -434,72 +540,81 @@ impl StateStore {
         txn.open_table(META).map_err(db_err)?;
         migrate_legacy_evidence(&txn)?;
         txn.commit().map_err(db_err)?;
-        let store = Self {
+        let shared = Arc::new(Shared {
             db,
-            tip: Mutex::new(None),
-            head: watch::Sender::new(None),
+            heads: Mutex::default(),
+            announced: watch::Sender::new(None),
+            sync_failed: AtomicBool::new(false),
+        });
+        // One pending wake-up is enough: the sync it starts covers every commit before it.
+        let (sync, wake) = mpsc::sync_channel(1);
+        let syncer = shared.clone();
+        let sync_thread = std::thread::Builder::new()
+            .name("state-sync".into())
+            .spawn(move || syncer.run_syncs(&wake))
+            .map_err(StateError::SyncThread)?;
+        let store = Self {
+            shared,
             code: Arc::default(),
             cache: Arc::default(),
+            sync: Some(sync),
+            sync_thread: Some(sync_thread),
         };
         store.cache.reset();
-        store.set_head(store.read_head()?, true);
+        store.set_durable_head(store.read_head()?);
         Ok(store)
     }
 
     /// The last verified block, the one the next block executes on (`None` before bootstrap).
     pub fn head(&self) -> Option<StoredHeader> {
-        *self.tip.lock().unwrap_or_else(PoisonError::into_inner)
+        self.shared.heads().tip
     }
 
     /// The last verified block synced to disk: it survives any crash.
     pub fn durable_head(&self) -> Option<StoredHeader> {
-        *self.head.borrow()
+        *self.shared.announced.borrow()
     }
 
     /// Follows the durable head: the signer may only sign at or below it.
     pub fn subscribe_head(&self) -> watch::Receiver<Option<StoredHeader>> {
-        self.head.subscribe()
+        self.shared.announced.subscribe()
     }
 
-    fn set_head(&self, head: Option<StoredHeader>, durable: bool) {
-        *self.tip.lock().unwrap_or_else(PoisonError::into_inner) = head;
-        if durable {
-            self.head.send_if_modified(|announced| {
-                let changed = *announced != head;
-                *announced = head;
-                changed
-            });
-        }
-    }
-
-    /// After a synced commit every earlier commit is on disk too.
-    fn synced(&self) {
-        self.set_head(self.head(), true);
+    /// Sets the head after opening or a rollback (both durable), announcing it exactly, even
+    /// below what was announced before.
+    fn set_durable_head(&self, head: Option<StoredHeader>) {
+        let mut heads = self.shared.heads();
+        heads.tip = head;
+        self.shared.announced.send_if_modified(|announced| {
+            let changed = *announced != head;
+            *announced = head;
+            changed
+        });
+        drop(heads);
     }
 
     /// Syncs the blocks committed since the last synced one, announcing the head (one fsync;
     /// nothing to do if the head is already durable). The follower calls it whenever it has
     /// caught up with the chain, so a node at the tip announces every block at once.
     pub fn flush(&self) -> Result<(), StateError> {
-        let Some(head) = self.head() else {
-            return Ok(());
-        };
-        if self.durable_head() == Some(head) {
-            return Ok(());
+        self.shared.sync_failed.store(false, Ordering::Relaxed);
+        self.shared.sync()
+    }
+
+    /// Starts a background sync of everything committed so far; syncs in line instead if the
+    /// last background sync failed (returning its error) or the sync thread is gone.
+    fn request_sync(&self) -> Result<(), StateError> {
+        if self.shared.sync_failed.load(Ordering::Relaxed) {
+            return self.flush();
         }
-        let mut txn = self.db.begin_write().map_err(db_err)?;
-        txn.set_durability(Durability::Immediate).map_err(db_err)?;
-        txn.open_table(META)
-            .map_err(db_err)?
-            .insert("head", head.number.to_be_bytes().as_slice())
-            .map_err(db_err)?;
-        txn.commit().map_err(db_err)?;
-        self.synced();
-        Ok(())
+        match self.sync.as_ref().map(|sync| sync.try_send(())) {
+            Some(Ok(()) | Err(mpsc::TrySendError::Full(()))) => Ok(()),
+            Some(Err(mpsc::TrySendError::Disconnected(()))) | None => self.flush(),
+        }
     }
 
     fn read_head(&self) -> Result<Option<StoredHeader>, StateError> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.shared.db.begin_read().map_err(db_err)?;
         let meta = txn.open_table(META).map_err(db_err)?;
         let Some(head) = meta.get("head").map_err(db_err)? else {
             return Ok(None);
@@ -515,7 +630,7 @@ impl StateStore {
 
     /// The verified header at `number`, if it is on the local chain.
     pub fn header(&self, number: u64) -> Result<Option<StoredHeader>, StateError> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.shared.db.begin_read().map_err(db_err)?;
         let headers = txn.open_table(HEADERS).map_err(db_err)?;
         headers
             .get(number)
@@ -526,7 +641,7 @@ impl StateStore {
 
     /// The verified block at `number` (never genesis, which is registered, not signed).
     pub fn verified_block(&self, number: u64) -> Result<Option<VerifiedBlock>, StateError> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.shared.db.begin_read().map_err(db_err)?;
         let headers = txn.open_table(HEADERS).map_err(db_err)?;
         if number == 0 {
             return Ok(None);
@@ -546,7 +661,7 @@ impl StateStore {
 
     /// The full verified header at `number` (what its child is validated against).
     pub fn block_header(&self, number: u64) -> Result<Option<Header>, StateError> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.shared.db.begin_read().map_err(db_err)?;
         let headers = txn.open_table(HEADERS).map_err(db_err)?;
         let Some(record) = headers.get(number).map_err(db_err)? else {
             return Ok(None);
@@ -560,7 +675,7 @@ impl StateStore {
         // reader out of the cache instead of mixing two states.
         let generation = self.cache.generation();
         StateReader::new(
-            self.db.begin_read().map_err(db_err)?,
+            self.shared.db.begin_read().map_err(db_err)?,
             self.code.clone(),
             self.cache.clone(),
             generation,
@@ -579,8 +694,10 @@ impl StateStore {
             hash,
             state_root: root,
         };
-        self.write_block(genesis, changes, |root| Some(header(root)))
-            .map(|root| root.unwrap_or_default())
+        let root = self.write_block(genesis, changes, |root| Some(header(root)))?;
+        // Announced (durable) before it returns: the follower starts from an announced head.
+        self.flush()?;
+        Ok(root.unwrap_or_default())
     }
 
     /// Applies the changes of the block `hash` with `header` (which must extend the head) and
@@ -656,14 +773,8 @@ impl StateStore {
         accept: impl FnOnce(B256) -> Option<StoredHeader>,
     ) -> Result<Option<B256>, StateError> {
         let number = block.number;
-        let durable = number.is_multiple_of(DURABLE_EVERY);
-        let mut txn = self.db.begin_write().map_err(db_err)?;
-        let durability = if durable {
-            Durability::Immediate
-        } else {
-            Durability::None
-        };
-        txn.set_durability(durability).map_err(db_err)?;
+        let mut txn = self.shared.db.begin_write().map_err(db_err)?;
+        txn.set_durability(Durability::None).map_err(db_err)?;
         let mut journal = Journal::default();
         let mut update = CacheUpdate::default();
         let cached = Cached {
@@ -690,7 +801,11 @@ impl StateStore {
                 .map_err(db_err)?;
         }
         self.commit_state(txn, |cache| cache.committed(update))?;
-        self.set_head(Some(header), durable);
+        self.shared.heads().tip = Some(header);
+        // Genesis is synced by `bootstrap` itself.
+        if number > 0 && number.is_multiple_of(DURABLE_EVERY) {
+            self.request_sync()?;
+        }
         Ok(Some(root))
     }
 
@@ -715,8 +830,7 @@ impl StateStore {
     }
 
     fn record_evidence(&self, evidence: &Evidence) -> Result<(), StateError> {
-        let mut txn = self.db.begin_write().map_err(db_err)?;
-        txn.set_durability(Durability::Immediate).map_err(db_err)?;
+        let txn = self.shared.db.begin_write().map_err(db_err)?;
         {
             let mut table = txn.open_table(EVIDENCE).map_err(db_err)?;
             let reason = evidence.invalid.as_deref().unwrap_or_default().as_bytes();
@@ -732,14 +846,12 @@ impl StateStore {
                 .insert((evidence.number, evidence.hash.0), record.as_slice())
                 .map_err(db_err)?;
         }
-        txn.commit().map_err(db_err)?;
-        self.synced();
-        Ok(())
+        self.shared.commit_durable(txn)
     }
 
     /// All recorded fault evidence, by block number, then block hash.
     pub fn evidence(&self) -> Result<Vec<Evidence>, StateError> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.shared.db.begin_read().map_err(db_err)?;
         let table = txn.open_table(EVIDENCE).map_err(db_err)?;
         let statuses = txn.open_table(EVIDENCE_STATUS).map_err(db_err)?;
         let mut out = Vec::new();
@@ -786,8 +898,7 @@ impl StateStore {
         let finalized = finalized.min(head.number);
         let keep_headers_from = finalized.saturating_sub(BLOCKHASH_WINDOW).max(1);
         let mut pruned = Pruned::default();
-        let mut txn = self.db.begin_write().map_err(db_err)?;
-        txn.set_durability(Durability::Immediate).map_err(db_err)?;
+        let txn = self.shared.db.begin_write().map_err(db_err)?;
         {
             let mut undo = txn.open_table(UNDO).map_err(db_err)?;
             undo.retain_in(..=finalized, delete_counting(&mut pruned.undo))
@@ -815,8 +926,7 @@ impl StateStore {
         if pruned == Pruned::default() {
             txn.abort().map_err(db_err)?;
         } else {
-            txn.commit().map_err(db_err)?;
-            self.synced();
+            self.shared.commit_durable(txn)?;
         }
         Ok(pruned)
     }
@@ -829,8 +939,7 @@ impl StateStore {
         hash: B256,
         status: EvidenceStatus,
     ) -> Result<bool, StateError> {
-        let mut txn = self.db.begin_write().map_err(db_err)?;
-        txn.set_durability(Durability::Immediate).map_err(db_err)?;
+        let txn = self.shared.db.begin_write().map_err(db_err)?;
         let key = (number, hash.0);
         let exists = txn
             .open_table(EVIDENCE)
@@ -850,16 +959,14 @@ impl StateStore {
                 statuses.insert(key, status.byte()).map_err(db_err)?;
             }
         }
-        txn.commit().map_err(db_err)?;
-        self.synced();
+        self.shared.commit_durable(txn)?;
         Ok(exists)
     }
 
     /// Forgets the evidence recorded for every block at height `number`, whatever its status;
     /// whether there was any.
     pub fn remove_evidence(&self, number: u64) -> Result<bool, StateError> {
-        let mut txn = self.db.begin_write().map_err(db_err)?;
-        txn.set_durability(Durability::Immediate).map_err(db_err)?;
+        let txn = self.shared.db.begin_write().map_err(db_err)?;
         let mut removed = false;
         let range = (number, [0; 32])..=(number, [0xff; 32]);
         txn.open_table(EVIDENCE)
@@ -873,8 +980,7 @@ impl StateStore {
             .map_err(db_err)?
             .retain_in(range, |_, _| false)
             .map_err(db_err)?;
-        txn.commit().map_err(db_err)?;
-        self.synced();
+        self.shared.commit_durable(txn)?;
         Ok(removed)
     }
 
@@ -884,7 +990,7 @@ impl StateStore {
         if target >= head.number {
             return Ok(());
         }
-        let mut txn = self.db.begin_write().map_err(db_err)?;
+        let mut txn = self.shared.db.begin_write().map_err(db_err)?;
         txn.set_durability(Durability::Immediate).map_err(db_err)?;
         {
             let mut undo = txn.open_table(UNDO).map_err(db_err)?;
@@ -907,15 +1013,18 @@ impl StateStore {
             meta.insert("head", target.to_be_bytes().as_slice())
                 .map_err(db_err)?;
         }
+        // Before the commit: a background sync that made the undone blocks durable must not
+        // announce them once they are gone.
+        self.shared.heads().rollbacks += 1;
         self.commit_state(txn, StateCache::reset)?;
-        self.set_head(self.read_head()?, true);
+        self.set_durable_head(self.read_head()?);
         Ok(())
     }
 
     /// Bytes stored in the state and history tables (what pruning bounds is the history).
     pub fn sizes(&self) -> Result<StoreSizes, StateError> {
         use redb::ReadableTableMetadata;
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.shared.db.begin_read().map_err(db_err)?;
         let mut sizes = StoreSizes::default();
         for table in [ACCOUNTS, STORAGE, CODE, TRIE] {
             let stats = txn
@@ -1030,6 +1139,8 @@ fn apply_changes(
                     state,
                     storage_root,
                 };
+                // An unchanged account (e.g. only read, under anvil's rules) keeps its leaf: no
+                // trie path to rewrite.
                 if old != Some(record) {
                     journal.insert(
                         &mut accounts,
@@ -1037,16 +1148,16 @@ fn apply_changes(
                         address.as_slice(),
                         &record.encode(),
                     )?;
+                    update.accounts.push((address, Some(record)));
+                    account_leaves.insert(hashed, Some(alloy_rlp::encode(trie_account(&record))));
                 }
-                update.accounts.push((address, Some(record)));
-                account_leaves.insert(hashed, Some(alloy_rlp::encode(trie_account(&record))));
             }
             None => {
                 if old.is_some() {
                     journal.remove(&mut accounts, Tag::Accounts, address.as_slice())?;
+                    update.accounts.push((address, None));
+                    account_leaves.insert(hashed, None);
                 }
-                update.accounts.push((address, None));
-                account_leaves.insert(hashed, None);
             }
         }
     }
@@ -1100,9 +1211,15 @@ fn decode_u64(bytes: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(bytes.try_into().ok()?))
 }
 
-/// A store dropped cleanly syncs its last blocks.
+/// A store dropped cleanly stops its sync thread and syncs its last blocks.
 impl Drop for StateStore {
     fn drop(&mut self) {
+        self.sync = None;
+        if let Some(thread) = self.sync_thread.take()
+            && thread.join().is_err()
+        {
+            tracing::warn!("the state store's sync thread panicked");
+        }
         if let Err(error) = self.flush() {
             tracing::warn!(%error, "syncing the state store on close failed");
         }
