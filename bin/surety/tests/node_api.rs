@@ -24,34 +24,26 @@ struct Node {
 }
 
 impl Node {
-    async fn code(&self, path: &str) -> StatusCode {
+    async fn get(&self, path: &str) -> alloy::transports::http::reqwest::Response {
         self.http
             .get(format!("{}{path}", self.base))
             .send()
             .await
             .unwrap()
-            .status()
+    }
+
+    async fn code(&self, path: &str) -> StatusCode {
+        self.get(path).await.status()
     }
 
     async fn json(&self, path: &str) -> Value {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
+        let response = self.get(path).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         response.json().await.unwrap()
     }
 
     async fn text(&self, path: &str) -> String {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
-        response.text().await.unwrap()
+        self.get(path).await.text().await.unwrap()
     }
 
     /// The service whose name contains `needle`, from `GET /eigen/node/services`.

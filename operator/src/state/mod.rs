@@ -491,12 +491,21 @@ impl Shared {
 
 /// The committed head as `txn` sees it.
 fn head_in(txn: &WriteTransaction) -> Result<Option<StoredHeader>, StateError> {
-    let meta = txn.open_table(META).map_err(db_err)?;
+    head_of(
+        &txn.open_table(META).map_err(db_err)?,
+        &txn.open_table(HEADERS).map_err(db_err)?,
+    )
+}
+
+/// The head that `meta` names, with its header from `headers` (a read or a write view).
+fn head_of(
+    meta: &impl ReadableTable<&'static str, &'static [u8]>,
+    headers: &impl ReadableTable<u64, &'static [u8]>,
+) -> Result<Option<StoredHeader>, StateError> {
     let Some(head) = meta.get("head").map_err(db_err)? else {
         return Ok(None);
     };
     let number = decode_u64(head.value()).ok_or(StateError::Corrupt("meta"))?;
-    let headers = txn.open_table(HEADERS).map_err(db_err)?;
     let record = headers
         .get(number)
         .map_err(db_err)?
@@ -615,17 +624,10 @@ impl StateStore {
 
     fn read_head(&self) -> Result<Option<StoredHeader>, StateError> {
         let txn = self.shared.db.begin_read().map_err(db_err)?;
-        let meta = txn.open_table(META).map_err(db_err)?;
-        let Some(head) = meta.get("head").map_err(db_err)? else {
-            return Ok(None);
-        };
-        let number = decode_u64(head.value()).ok_or(StateError::Corrupt("meta"))?;
-        let headers = txn.open_table(HEADERS).map_err(db_err)?;
-        let record = headers
-            .get(number)
-            .map_err(db_err)?
-            .ok_or(StateError::Corrupt("headers"))?;
-        Ok(Some(decode_header(number, record.value())?))
+        head_of(
+            &txn.open_table(META).map_err(db_err)?,
+            &txn.open_table(HEADERS).map_err(db_err)?,
+        )
     }
 
     /// The verified header at `number`, if it is on the local chain.
