@@ -82,6 +82,10 @@ pub enum FollowError {
     GenesisMismatch { local: B256, remote: B256 },
 }
 
+/// Blocks fetched and verified as one run while catching up: execution of one overlaps the
+/// commit of the one before ([`ExecutionKind::verify_chain`]).
+const RUN: u64 = 32;
+
 /// Follower settings.
 #[derive(Debug, Clone)]
 pub struct FollowerConfig {
@@ -226,7 +230,9 @@ impl Follower {
                 );
                 last_report = (Instant::now(), stats.blocks, stats.gas);
             }
-            let target = chain_head.saturating_sub(self.config.confirmations);
+            let target = chain_head
+                .saturating_sub(self.config.confirmations)
+                .min(self.config.until.unwrap_or(u64::MAX));
             if head.number >= target {
                 // Caught up: the head itself may have been replaced at the same height.
                 if self.head_replaced(&head).await? {
@@ -238,11 +244,78 @@ impl Follower {
                 tokio::time::sleep(self.config.poll_interval).await;
                 continue;
             }
-            let number = head.number + 1;
-            let Some(block) = self.fetch(number).await? else {
+            let blocks = self.fetch_run(head.number, target).await?;
+            let Some(first) = blocks.first() else {
                 // The endpoint's head moved back under us (a reorg in progress); poll again.
                 tokio::time::sleep(self.config.poll_interval).await;
                 continue;
+            };
+            if first.header.parent_hash != head.hash {
+                self.handle_reorg(head.number).await?;
+                continue;
+            }
+            let (blocks, verdicts) = self.verify_off_runtime(blocks).await?;
+            for (input, verified) in blocks.iter().zip(verdicts) {
+                let (number, hash) = (input.header.number, input.hash);
+                match verified.verdict {
+                    Verdict::Match(_) => {
+                        stats.blocks += 1;
+                        stats.gas += verified.gas_used;
+                        self.metrics.blocks_verified.fetch_add(1, Ordering::Relaxed);
+                        self.metrics
+                            .gas_verified
+                            .fetch_add(verified.gas_used, Ordering::Relaxed);
+                        self.metrics.set_verified_head(number);
+                    }
+                    Verdict::Mismatch { claimed, computed } => {
+                        self.metrics
+                            .state_root_mismatches
+                            .fetch_add(1, Ordering::Relaxed);
+                        error!(
+                            block = number, %hash, %claimed, %computed,
+                            "STATE ROOT MISMATCH: the endpoint claims a root re-execution does \
+                             not produce; refusing to verify this block or any after it"
+                        );
+                        stats.elapsed = started.elapsed();
+                        return Ok((
+                            Outcome::Mismatch {
+                                number,
+                                hash,
+                                parent_hash: input.header.parent_hash,
+                                claimed,
+                                computed,
+                            },
+                            stats,
+                        ));
+                    }
+                    Verdict::Invalid { reason } => {
+                        error!(
+                            block = number, %hash, %reason,
+                            "INVALID BLOCK: refusing to verify this block or any after it"
+                        );
+                        stats.elapsed = started.elapsed();
+                        return Ok((
+                            Outcome::Invalid {
+                                number,
+                                hash,
+                                reason,
+                            },
+                            stats,
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Fetches and checks the blocks after `head` up to `target`, at most [`RUN`] of them: as
+    /// many as the endpoint serves that link one to the next (a reorg under way cuts the run
+    /// short; the next round handles it).
+    async fn fetch_run(&self, head: u64, target: u64) -> Result<Vec<BlockInput>, FollowError> {
+        let mut blocks: Vec<BlockInput> = Vec::new();
+        for number in head + 1..=target.min(head + RUN) {
+            let Some(block) = self.fetch(number).await? else {
+                break;
             };
             if block.header.number != number {
                 return Err(BlockCheckError::WrongNumber {
@@ -252,69 +325,31 @@ impl Follower {
                 .into());
             }
             let input = checked_input(block)?;
-            if input.header.parent_hash != head.hash {
-                self.handle_reorg(head.number).await?;
-                continue;
+            if blocks
+                .last()
+                .is_some_and(|last| input.header.parent_hash != last.hash)
+            {
+                break;
             }
-            let hash = input.hash;
-            let verified = self.verify_off_runtime(input).await?;
-            match verified.verdict {
-                Verdict::Match(_) => {
-                    stats.blocks += 1;
-                    stats.gas += verified.gas_used;
-                    self.metrics.blocks_verified.fetch_add(1, Ordering::Relaxed);
-                    self.metrics
-                        .gas_verified
-                        .fetch_add(verified.gas_used, Ordering::Relaxed);
-                    self.metrics.set_verified_head(number);
-                }
-                Verdict::Mismatch { claimed, computed } => {
-                    self.metrics
-                        .state_root_mismatches
-                        .fetch_add(1, Ordering::Relaxed);
-                    error!(
-                        block = number, %hash, %claimed, %computed,
-                        "STATE ROOT MISMATCH: the endpoint claims a root re-execution does not \
-                         produce; refusing to verify this block or any after it"
-                    );
-                    stats.elapsed = started.elapsed();
-                    return Ok((
-                        Outcome::Mismatch {
-                            number,
-                            hash,
-                            parent_hash: head.hash,
-                            claimed,
-                            computed,
-                        },
-                        stats,
-                    ));
-                }
-                Verdict::Invalid { reason } => {
-                    error!(
-                        block = number, %hash, %reason,
-                        "INVALID BLOCK: refusing to verify this block or any after it"
-                    );
-                    stats.elapsed = started.elapsed();
-                    return Ok((
-                        Outcome::Invalid {
-                            number,
-                            hash,
-                            reason,
-                        },
-                        stats,
-                    ));
-                }
-            }
+            blocks.push(input);
         }
+        Ok(blocks)
     }
 
-    /// Verifies `input` against the local state and applies it, on a blocking thread: EVM
-    /// execution and the commit's fsync must not stall the async runtime.
-    async fn verify_off_runtime(&self, input: BlockInput) -> Result<Verified, FollowError> {
+    /// Verifies a run of blocks against the local state and applies them, on blocking threads:
+    /// EVM execution and the commits must not stall the async runtime. Returns the blocks with
+    /// their verdicts (see [`ExecutionKind::verify_chain`]).
+    async fn verify_off_runtime(
+        &self,
+        blocks: Vec<BlockInput>,
+    ) -> Result<(Vec<BlockInput>, Vec<Verified>), FollowError> {
         let (store, kind) = (self.store.clone(), self.kind.clone());
-        tokio::task::spawn_blocking(move || Ok(kind.verify(&store, &input, || block_rlp(&input))?))
-            .await
-            .map_err(|e| FollowError::Worker(e.to_string()))?
+        tokio::task::spawn_blocking(move || {
+            let verdicts = kind.verify_chain(&store, &blocks, block_rlp)?;
+            Ok((blocks, verdicts))
+        })
+        .await
+        .map_err(|e| FollowError::Worker(e.to_string()))?
     }
 
     /// Syncs the blocks verified since the last synced one (an fsync, on a blocking thread).

@@ -9,7 +9,7 @@ use alloy::{
         SignableTransaction, TxEnvelope, proofs::calculate_transaction_root, transaction::Recovered,
     },
     primitives::{Address, B256, TxKind},
-    providers::RootProvider,
+    providers::{Provider, RootProvider},
     rpc::types::Block,
     signers::{SignerSync, local::PrivateKeySigner},
 };
@@ -18,10 +18,10 @@ use engine_support::{AnvilL2, CHAIN_ID, drive_traffic, signers, write_genesis};
 use std::sync::{Arc, atomic::Ordering};
 use surety_operator::{
     execution::{EthereumRules, ExecutionKind},
-    follower::{Follower, FollowerConfig, Outcome},
+    follower::{Follower, FollowerConfig, Outcome, checked_input},
     genesis::GenesisFile,
     metrics::Metrics,
-    state::StateStore,
+    state::{StateStore, Verdict},
 };
 use surety_testkit::proxy::RpcProxy;
 
@@ -169,4 +169,95 @@ async fn altered_transaction_is_caught_at_that_block() {
     assert_eq!(evidence[0].number, 5);
     assert_eq!(evidence[0].invalid.as_ref(), Some(reason));
     assert!(!evidence[0].block_rlp.is_empty());
+}
+
+/// A run of blocks verified on two threads ([`ExecutionKind::verify_chain`]) where the lying
+/// block is not the last: the blocks after it are relinked to it, so they execute on its state
+/// while its commit is in flight. The run stops at the lie, and nothing that executed on top of
+/// it is applied; the honest run of the same blocks ends exactly where one-by-one verification
+/// does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_stops_at_the_lie_and_drops_what_executed_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = signers(2);
+    let genesis_path = write_genesis(dir.path(), &keys);
+    let anvil = AnvilL2::spawn(&genesis_path);
+    drive_traffic(&anvil.url, &keys, 12).await;
+    let provider = anvil.provider();
+    let mut blocks = Vec::new();
+    for number in 0..=12u64 {
+        let block = provider
+            .get_block_by_number(number.into())
+            .full()
+            .await
+            .unwrap()
+            .unwrap();
+        blocks.push(checked_input(block).unwrap());
+    }
+    let genesis = GenesisFile::load(&genesis_path).unwrap();
+    let kind = ExecutionKind::Ethereum(EthereumRules::anvil(CHAIN_ID, EthereumHardfork::Prague));
+    let store = |name: &str| {
+        let store = StateStore::open(dir.path().join(name)).unwrap();
+        store
+            .bootstrap(
+                &blocks[0].header,
+                genesis.state(kind.has_history_contract()),
+            )
+            .unwrap();
+        store
+    };
+
+    let honest = store("honest.redb");
+    let verdicts = kind
+        .verify_chain(&honest, &blocks[1..], |_| Vec::new())
+        .unwrap();
+    assert_eq!(verdicts.len(), 12);
+    assert!(
+        verdicts
+            .iter()
+            .all(|v| matches!(v.verdict, Verdict::Match(_)))
+    );
+    assert_eq!(honest.head().unwrap().hash, blocks[12].hash);
+    honest.flush().unwrap();
+    let one_by_one = store("one-by-one.redb");
+    for block in &blocks[1..] {
+        kind.verify(&one_by_one, block, Vec::new).unwrap();
+    }
+    assert_eq!(one_by_one.head(), honest.head());
+    assert_eq!(
+        honest.full_state_root().unwrap(),
+        blocks[12].header.state_root
+    );
+
+    // Block 6 claims a wrong root; 7..=12 are relinked onto it (each hash recomputed).
+    let mut lying = blocks.clone();
+    lying[6].header.state_root = B256::repeat_byte(0x42);
+    for number in 6..=12 {
+        if number > 6 {
+            lying[number].header.parent_hash = lying[number - 1].hash;
+        }
+        lying[number].hash = lying[number].header.hash_slow();
+    }
+    let store = store("lying.redb");
+    let verdicts = kind
+        .verify_chain(&store, &lying[1..], |block| vec![block.header.number as u8])
+        .unwrap();
+    assert_eq!(verdicts.len(), 6, "verdicts up to the lie, none after");
+    assert!(matches!(
+        verdicts[5].verdict,
+        Verdict::Mismatch { claimed, .. } if claimed == B256::repeat_byte(0x42)
+    ));
+    assert_eq!(store.head().unwrap().hash, blocks[5].hash);
+    let evidence = store.evidence().unwrap();
+    assert_eq!(evidence.len(), 1);
+    assert_eq!(
+        (evidence[0].number, &evidence[0].block_rlp[..]),
+        (6, &[6u8][..])
+    );
+    // The store is exactly the honest state after block 5: the honest block 6 applies on it.
+    let verified = kind.verify(&store, &blocks[6], Vec::new).unwrap();
+    assert_eq!(
+        verified.verdict,
+        Verdict::Match(blocks[6].header.state_root)
+    );
 }

@@ -8,6 +8,7 @@
 //! alike): header against its parent, execution, every header field execution computes, then the
 //! state root through the store.
 
+mod chain;
 mod hardforks;
 mod validation;
 
@@ -243,7 +244,8 @@ impl ExecutionKind {
     /// Validates `block` against the store's head, executes it, checks every header field
     /// execution computes and applies it if its state root matches: the verdict on the block.
     /// An invalid block or a state-root mismatch is recorded as evidence and never applied;
-    /// only storage failures are errors.
+    /// only storage failures are errors. [`verify_chain`](Self::verify_chain) does the same for
+    /// a run of blocks on two threads.
     pub fn verify(
         &self,
         store: &StateStore,
@@ -254,44 +256,31 @@ impl ExecutionKind {
         let parent = store
             .block_header(head.number)?
             .ok_or(StateError::MissingHeader(head.number))?;
-        let checked = if block.header.parent_hash != head.hash {
+        let executed = self
+            .check_parent(head.hash, &parent, block)
+            .and_then(|()| self.execute(store.reader()?, block));
+        settle(store, block, executed, block_rlp)
+    }
+
+    /// Checks that `block` extends the block `parent_hash` with header `parent`.
+    fn check_parent(
+        &self,
+        parent_hash: B256,
+        parent: &Header,
+        block: &BlockInput,
+    ) -> Result<(), ExecutionError> {
+        let checked = if block.header.parent_hash != parent_hash {
             Err(InvalidBlock::UnknownParent {
                 parent: block.header.parent_hash,
-                head: head.hash,
+                head: parent_hash,
             })
         } else {
-            self.validate_header(&parent, &block.header)
+            self.validate_header(parent, &block.header)
         };
-        let executed = match checked {
-            Ok(()) => self.execute(store.reader()?, block),
-            Err(reason) => Err(ExecutionError::Invalid {
-                number: block.header.number,
-                reason,
-            }),
-        };
-        match executed {
-            Ok(executed) => {
-                let verdict =
-                    store.apply_block(block.hash, &block.header, executed.changes, block_rlp)?;
-                Ok(Verified {
-                    verdict,
-                    gas_used: executed.gas_used,
-                })
-            }
-            Err(ExecutionError::Invalid { reason, .. }) => {
-                let verdict = store.reject_block(
-                    block.hash,
-                    &block.header,
-                    reason.to_string(),
-                    block_rlp(),
-                )?;
-                Ok(Verified {
-                    verdict,
-                    gas_used: 0,
-                })
-            }
-            Err(other) => Err(other),
-        }
+        checked.map_err(|reason| ExecutionError::Invalid {
+            number: block.header.number,
+            reason,
+        })
     }
 
     /// Checks `header` against its parent's: number, timestamp, gas limit bounds, base fee,
@@ -330,6 +319,35 @@ impl ExecutionKind {
                     && rules.schedule.latest() >= EthereumHardfork::Prague
             }
         }
+    }
+}
+
+/// Turns the execution of `block` (on the store's head) into its verdict: applied if its root
+/// matches, recorded as evidence if it does not or if the block is invalid.
+fn settle(
+    store: &StateStore,
+    block: &BlockInput,
+    executed: Result<ExecutedBlock, ExecutionError>,
+    block_rlp: impl FnOnce() -> Vec<u8>,
+) -> Result<Verified, ExecutionError> {
+    match executed {
+        Ok(executed) => {
+            let verdict =
+                store.apply_block(block.hash, &block.header, executed.changes, block_rlp)?;
+            Ok(Verified {
+                verdict,
+                gas_used: executed.gas_used,
+            })
+        }
+        Err(ExecutionError::Invalid { reason, .. }) => {
+            let verdict =
+                store.reject_block(block.hash, &block.header, reason.to_string(), block_rlp())?;
+            Ok(Verified {
+                verdict,
+                gas_used: 0,
+            })
+        }
+        Err(other) => Err(other),
     }
 }
 

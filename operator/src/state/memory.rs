@@ -22,7 +22,8 @@ pub struct MemoryState {
 }
 
 impl MemoryState {
-    /// Applies block `number` (with hash `hash`) on top of the current state.
+    /// Applies block `number` (with hash `hash`) on top of the current state, as the store does:
+    /// a deleted account's storage goes with it.
     pub fn apply(&mut self, number: u64, hash: B256, changes: &StateChanges) {
         self.block_hashes.insert(number, hash);
         for (code_hash, code) in &changes.contracts {
@@ -33,10 +34,11 @@ impl MemoryState {
                 self.storage
                     .retain(|(address, _), _| *address != change.address);
             }
-            match change.info {
-                Some(info) => self.accounts.insert(change.address, info),
-                None => self.accounts.remove(&change.address),
+            let Some(info) = change.info else {
+                self.accounts.remove(&change.address);
+                continue;
             };
+            self.accounts.insert(change.address, info);
             for (slot, value) in &change.storage {
                 match value {
                     Some(value) => self.storage.insert((change.address, *slot), *value),

@@ -14,10 +14,12 @@ mod durability_tests;
 mod evidence_tests;
 mod journal;
 mod memory;
+mod pending;
 pub(crate) mod trie;
 
 pub use db::StateReader;
 pub use memory::MemoryState;
+pub use pending::{Layered, PendingBlock};
 
 /// The state block execution reads (the state after the parent block): [`StateReader`] over
 /// the store, or [`MemoryState`].
