@@ -317,7 +317,7 @@ fn verify_independent(
     let sig = p1_affines::from(&[sigs.mult(&scalars, COEFFICIENT_BITS)])[0];
     // Each group's weighted sum: of keys (G2) per message, or of message hashes (G1) per key.
     let (qs, ps): (Vec<blst_p2_affine>, Vec<blst_p1_affine>) =
-        if cost(&by_key, false) < cost(&by_message, true) {
+        if cost(by_key, false) < cost(by_message, true) {
             let (used, sums): (Vec<usize>, Vec<_>) = by_key
                 .iter()
                 .enumerate()
