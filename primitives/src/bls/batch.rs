@@ -130,7 +130,7 @@ fn msm_cost(n: usize, g2: bool) -> f64 {
 /// no claims or an index out of range. On `false`, check smaller sets to find the culprits.
 ///
 /// Keys that signed the same set of messages form a grid, checked with one Miller loop: each
-/// claim is weighted `a_k·b_m` (fresh random `a` per key, `b` per message, see [`Grids`]), so
+/// claim is weighted `a_k·b_m` (fresh random `a` per key, `b` per message), so
 /// the grid's side of the equation factors into `e(Σ b_m·H(m), Σ a_k·pk_k)`. Operators attesting
 /// to the same blocks make one grid whatever their number. Otherwise (or when cheaper) each claim
 /// has its own coefficient and the right-hand side is grouped by message or by key.
