@@ -44,7 +44,7 @@ const MAX_ROUND: usize = 8_192;
 /// Checks of untrusted connections' work per round: what trusted work can wait behind.
 const UNTRUSTED_CHECKS: usize = 16;
 /// How long a round waits for calls still being prechecked. A round costs a final
-/// exponentiation and a durable commit whatever its size, and one Miller loop per message or key:
+/// exponentiation and a durable commit whatever its size, and a Miller loop per group of keys:
 /// the calls of a burst (every operator attesting to a new block) are far cheaper checked
 /// together than one by one as they arrive. Small beside any block time.
 const GATHER: Duration = Duration::from_millis(5);

@@ -5,8 +5,9 @@
 //! `H(m)` hashed once per message and kept for later batches and halves.
 //!
 //! Signatures from *trusted* connections (whose last call verified cleanly) are checked together
-//! across connections and messages, in one check ([`verify_many`]: one Miller loop per message or
-//! per key, one final exponentiation): the hot path. If it fails, each message's signatures are
+//! across connections and messages, in one check ([`verify_many`]: one Miller loop per set of
+//! keys that signed the same messages, or per message or key, one final exponentiation): the hot
+//! path. If it fails, each message's signatures are
 //! checked at once, and if such a check fails, each connection's part is checked on its own; the parts that fail are queued as their
 //! connection's work, and that connection is no longer trusted. Signatures from every other
 //! connection (new ones, and ones that sent a bad signature) are queued per connection, grouped

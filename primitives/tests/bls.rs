@@ -536,6 +536,86 @@ fn batch_verification_rejects_cancelling_forgeries() {
     }
 }
 
+/// Signatures of `raw[m]` by `keys[k]` for every `m` and `k`: a grid, checked with one Miller
+/// loop (each claim weighted by a key factor times a message factor).
+fn grid(keys: &[SecretKey], raw: &[[u8; 32]]) -> Vec<(usize, usize, Signature)> {
+    (0..keys.len())
+        .flat_map(|k| (0..raw.len()).map(move |m| (m, k)))
+        .map(|(m, k)| (m, k, keys[k].sign(&raw[m])))
+        .collect()
+}
+
+#[test]
+fn grids_of_keys_signing_the_same_messages_verify_and_catch_forgeries() {
+    let keys: Vec<SecretKey> = (1..=8).map(key).collect();
+    let pks: Vec<PublicKey> = keys.iter().map(SecretKey::public_key).collect();
+    let raw: Vec<[u8; 32]> = (1..=12).map(msg).collect();
+    let messages: Vec<HashedMessage> = raw.iter().map(HashedMessage::new).collect();
+    let full = grid(&keys, &raw[..8]);
+    // Two grids: keys 0-3 on messages 0-7, keys 4-7 on messages 4-11; and a grid plus keys
+    // with sets of their own.
+    let mut two: Vec<_> = grid(&keys[..4], &raw[..8]);
+    two.extend(
+        grid(&keys[4..], &raw[4..])
+            .into_iter()
+            .map(|(m, k, s)| (m + 4, k + 4, s)),
+    );
+    let mut ragged = grid(&keys[..6], &raw[..8]);
+    ragged.push((9, 6, keys[6].sign(&raw[9])));
+    ragged.push((10, 7, keys[7].sign(&raw[10])));
+    ragged.push((0, 7, keys[7].sign(&raw[0])));
+    for claims in [&full, &two, &ragged] {
+        assert!(verify_many(&messages, &pks, claims));
+        let mut wrong_message = claims.clone();
+        wrong_message[7].0 = 11;
+        assert!(!verify_many(&messages, &pks, &wrong_message));
+        let mut swapped = claims.clone();
+        let (a, b) = (swapped[3].2, swapped[12].2);
+        swapped[3].2 = b;
+        swapped[12].2 = a;
+        assert!(
+            !verify_many(&messages, &pks, &swapped),
+            "swapped signatures"
+        );
+    }
+}
+
+#[test]
+fn grid_verification_rejects_forgeries_cancelling_across_keys_and_messages() {
+    // ±Δ on the four corners of a 2×2 grid: every row and column of errors sums to zero, so
+    // weights that were sums (a_k + b_m) would miss it; products a_k·b_m do not.
+    let (k1, k2) = (key(1), key(2));
+    let pks = [k1.public_key(), k2.public_key()];
+    let (m1, m2) = (msg(1), msg(2));
+    let messages = [HashedMessage::new(&m1), HashedMessage::new(&m2)];
+    let d = key(3);
+    let (delta, minus_delta) = (d.sign(&msg(9)), negated(&d).sign(&msg(9)));
+    let plus = |s: Signature, x: Signature| Signature::aggregate(&[s, x]).unwrap();
+    let corners = [
+        (0, 0, plus(k1.sign(&m1), delta)),
+        (1, 0, plus(k1.sign(&m2), minus_delta)),
+        (0, 1, plus(k2.sign(&m1), minus_delta)),
+        (1, 1, plus(k2.sign(&m2), delta)),
+    ];
+    // A claim repeated with +Δ and −Δ: the same weight on both would cancel them.
+    let repeated = [
+        (0, 0, plus(k1.sign(&m1), delta)),
+        (0, 0, plus(k1.sign(&m1), minus_delta)),
+        (1, 0, k1.sign(&m2)),
+        (0, 1, k2.sign(&m1)),
+        (1, 1, k2.sign(&m2)),
+    ];
+    for _ in 0..20 {
+        assert!(!verify_many(&messages, &pks, &corners));
+        assert!(!verify_many(&messages, &pks, &repeated));
+    }
+    let honest: Vec<_> = corners
+        .iter()
+        .map(|&(m, k, _)| (m, k, [&k1, &k2][k].sign(&[m1, m2][m])))
+        .collect();
+    assert!(verify_many(&messages, &pks, &honest));
+}
+
 #[test]
 fn proof_of_possession() {
     let sk = key(4);

@@ -13,13 +13,20 @@
 //! batches on the same message, do not hash again.
 //!
 //! [`verify_many`] checks signatures on many messages by many keys in one equation,
-//! `e(Σ r_i·σ_i, g2) = Π e(P_g, Q_g)`, grouping the right-hand side by message
-//! (`e(H(m), Σ r_i·pk_i)`) or by key (`e(Σ r_i·H(m_i), pk)`), whichever costs less: one Miller
-//! loop per group and a single final exponentiation.
+//! `e(Σ r_i·σ_i, g2) = Π e(P_g, Q_g)`, with one Miller loop per group and a single final
+//! exponentiation. Keys that signed the same messages form a grid whose claims are weighted
+//! `a_k·b_m`, so its side factors into one pair, `e(Σ b_m·H(m), Σ a_k·pk_k)`: a round of
+//! operators attesting to the same blocks costs one Miller loop however many they are. Otherwise
+//! the right-hand side is grouped by message (`e(H(m), Σ r_i·pk_i)`) or by key
+//! (`e(Σ r_i·H(m_i), pk)`), whichever costs less.
 
-use std::sync::LazyLock;
+use std::{
+    collections::{HashMap, hash_map::Entry},
+    sync::LazyLock,
+};
 
 use super::{PublicKey, SIG_DST, Signature};
+use alloy_primitives::U256;
 use blst::min_sig::{
     PublicKey as BlstPublicKey, SecretKey as BlstSecretKey, Signature as BlstSignature,
 };
@@ -111,8 +118,9 @@ fn coefficients(n: usize) -> Vec<u8> {
     scalars
 }
 
-/// Rough cost of weighting `n` points in one multi-scalar multiplication, in Miller loops (as
-/// measured on blst): a fixed part, a part per point, and G2 arithmetic at three times G1's.
+/// Rough cost of weighting `n` points in one multi-scalar multiplication with 64-bit
+/// coefficients, in Miller loops (as measured on blst): a fixed part, a part per point, and G2
+/// arithmetic at three times G1's. Twice the bits cost about twice the per-point part.
 fn msm_cost(n: usize, g2: bool) -> f64 {
     (0.1 + 0.02 * n as f64) * if g2 { 3.0 } else { 1.0 }
 }
@@ -120,6 +128,12 @@ fn msm_cost(n: usize, g2: bool) -> f64 {
 /// Whether every claim `(m, k, σ)` holds: `σ` is a valid signature of `messages[m]` by
 /// `keys[k]`. One randomised check for all of them (see the module docs); returns `false` for
 /// no claims or an index out of range. On `false`, check smaller sets to find the culprits.
+///
+/// Keys that signed the same set of messages form a grid, checked with one Miller loop: each
+/// claim is weighted `a_k·b_m` (fresh random `a` per key, `b` per message), so
+/// the grid's side of the equation factors into `e(Σ b_m·H(m), Σ a_k·pk_k)`. Operators attesting
+/// to the same blocks make one grid whatever their number. Otherwise (or when cheaper) each claim
+/// has its own coefficient and the right-hand side is grouped by message or by key.
 pub fn verify_many(
     messages: &[HashedMessage],
     keys: &[PublicKey],
@@ -132,29 +146,178 @@ pub fn verify_many(
     {
         return false;
     }
-    let scalars = coefficients(claims.len());
-    let scalar = |i: usize| &scalars[i * COEFFICIENT_BITS / 8..(i + 1) * COEFFICIENT_BITS / 8];
-    let sigs: Vec<blst_p1_affine> = claims.iter().map(|c| c.2.0.into()).collect();
-    let sig = p1_affines::from(&[sigs.mult(&scalars, COEFFICIENT_BITS)])[0];
+    let (by_message, by_key) = groups(messages.len(), keys.len(), claims);
+    let independent =
+        msm_cost(claims.len(), false) + cost(&by_key, false).min(cost(&by_message, true));
+    match Grids::new(claims, &by_key) {
+        Some(grids) if grids.cost(claims.len()) < independent => {
+            grids.verify(messages, keys, claims)
+        }
+        _ => verify_independent(messages, keys, claims, &by_message, &by_key),
+    }
+}
 
-    let (mut by_message, mut by_key) = (
-        vec![Vec::new(); messages.len()],
-        vec![Vec::new(); keys.len()],
-    );
+/// Claim indices per message and per key.
+fn groups(
+    messages: usize,
+    keys: usize,
+    claims: &[(usize, usize, Signature)],
+) -> (Vec<Vec<usize>>, Vec<Vec<usize>>) {
+    let (mut by_message, mut by_key) = (vec![Vec::new(); messages], vec![Vec::new(); keys]);
     for (i, &(m, k, _)) in claims.iter().enumerate() {
         by_message[m].push(i);
         by_key[k].push(i);
     }
-    let cost = |groups: &[Vec<usize>], g2: bool| -> f64 {
-        groups
+    (by_message, by_key)
+}
+
+/// Miller loops (and weighting) of a right-hand side with one pair per non-empty group.
+fn cost(groups: &[Vec<usize>], g2: bool) -> f64 {
+    groups
+        .iter()
+        .filter(|g| !g.is_empty())
+        .map(|g| 1.0 + msm_cost(g.len(), g2))
+        .sum()
+}
+
+/// Bits of a grid's factors: the forgery bound below is 2^-64 with two of them.
+const FACTOR_BITS: usize = COEFFICIENT_BITS + 1;
+/// Bits of a grid claim's weight `a_k·b_m`.
+const PRODUCT_BITS: usize = 2 * FACTOR_BITS;
+
+/// The claims as grids: keys with the same set of messages, each `(k, m)` claimed once.
+///
+/// A claim `(m, k, σ)` weighted `a_k·b_m` turns the check into `Σ a_k·b_m·δ_km = 0` for the
+/// signatures' discrete-log errors `δ_km`: a polynomial of degree 2 in the coefficients, non-zero
+/// if any `δ_km` is (each `(k, m)` is one monomial, which is why a repeated claim is refused
+/// here), so by Schwartz–Zippel a forgery passes with probability at most `2/2^65 = 2^-64` over
+/// coefficients drawn from 65 bits.
+struct Grids {
+    /// Each grid's messages (sorted) and keys.
+    grids: Vec<(Vec<usize>, Vec<usize>)>,
+}
+
+impl Grids {
+    /// `None` if some key claims a message twice.
+    fn new(claims: &[(usize, usize, Signature)], by_key: &[Vec<usize>]) -> Option<Self> {
+        let mut grids: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
+        let mut index: HashMap<Vec<usize>, usize> = HashMap::new();
+        for (k, group) in by_key.iter().enumerate().filter(|(_, g)| !g.is_empty()) {
+            let mut signed: Vec<usize> = group.iter().map(|&i| claims[i].0).collect();
+            signed.sort_unstable();
+            if signed.windows(2).any(|w| w[0] == w[1]) {
+                return None;
+            }
+            match index.entry(signed) {
+                Entry::Occupied(grid) => grids[*grid.get()].1.push(k),
+                Entry::Vacant(slot) => {
+                    grids.push((slot.key().clone(), vec![k]));
+                    slot.insert(grids.len() - 1);
+                }
+            }
+        }
+        Some(Self { grids })
+    }
+
+    /// Estimated cost, in Miller loops: one per grid, the weighting of each grid's points, and
+    /// the signatures weighted with coefficients of twice the bits.
+    fn cost(&self, claims: usize) -> f64 {
+        2.0 * msm_cost(claims, false)
+            + self
+                .grids
+                .iter()
+                .map(|(m, k)| 1.0 + msm_cost(m.len(), false) + msm_cost(k.len(), true))
+                .sum::<f64>()
+    }
+
+    /// `e(Σ a_k·b_m·σ_km, g2) = Π_grids e(Σ b_m·H(m), Σ a_k·pk_k)`.
+    fn verify(
+        &self,
+        messages: &[HashedMessage],
+        keys: &[PublicKey],
+        claims: &[(usize, usize, Signature)],
+    ) -> bool {
+        let mut rng = rand::thread_rng();
+        let (mut a, mut b) = (vec![0u128; keys.len()], vec![0u128; messages.len()]);
+        for (signed, signers) in &self.grids {
+            for &k in signers {
+                a[k] = factor(&mut rng);
+            }
+            for &m in signed {
+                if b[m] == 0 {
+                    b[m] = factor(&mut rng);
+                }
+            }
+        }
+        let mut weights = vec![0u8; claims.len() * PRODUCT_BYTES];
+        for (weight, &(m, k, _)) in weights.chunks_exact_mut(PRODUCT_BYTES).zip(claims) {
+            let product = U256::from(a[k]) * U256::from(b[m]);
+            weight.copy_from_slice(&product.to_le_bytes::<32>()[..PRODUCT_BYTES]);
+        }
+        let sigs: Vec<blst_p1_affine> = claims.iter().map(|c| c.2.0.into()).collect();
+        let sig = p1_affines::from(&[sigs.mult(&weights, PRODUCT_BITS)])[0];
+        let factors = |of: &[u128], indices: &[usize]| -> Vec<u8> {
+            indices
+                .iter()
+                .flat_map(|&i| of[i].to_le_bytes().into_iter().take(FACTOR_BYTES))
+                .collect()
+        };
+        let (ps, qs): (Vec<_>, Vec<_>) = self
+            .grids
             .iter()
-            .filter(|g| !g.is_empty())
-            .map(|g| 1.0 + msm_cost(g.len(), g2))
-            .sum()
-    };
+            .map(|(signed, signers)| {
+                let hashes: Vec<blst_p1_affine> = signed.iter().map(|&m| messages[m].0).collect();
+                let pks: Vec<blst_p2_affine> = signers.iter().map(|&k| keys[k].0.into()).collect();
+                (
+                    hashes.mult(&factors(&b, signed), FACTOR_BITS),
+                    pks.mult(&factors(&a, signers), FACTOR_BITS),
+                )
+            })
+            .unzip();
+        let (ps, qs) = (p1_affines::from(&ps), p2_affines::from(&qs));
+        // As in `verify_batch_hashed`: no weighted sum may be the point at infinity.
+        if sig == blst_p1_affine::default()
+            || ps.as_slice().contains(&blst_p1_affine::default())
+            || qs.as_slice().contains(&blst_p2_affine::default())
+        {
+            return false;
+        }
+        blst_fp12::finalverify(
+            &blst_fp12::miller_loop(&G2, &sig),
+            &blst_fp12::miller_loop_n(qs.as_slice(), ps.as_slice()),
+        )
+    }
+}
+
+const FACTOR_BYTES: usize = FACTOR_BITS.div_ceil(8);
+const PRODUCT_BYTES: usize = PRODUCT_BITS.div_ceil(8);
+
+/// A fresh random non-zero grid factor of [`FACTOR_BITS`] bits.
+fn factor(rng: &mut impl RngCore) -> u128 {
+    loop {
+        let r = u128::from(rng.next_u64()) | (u128::from(rng.next_u32() & 1) << 64);
+        if r != 0 {
+            return r;
+        }
+    }
+}
+
+/// [`verify_many`] with a fresh coefficient per claim, the right-hand side grouped by message
+/// or by key, whichever costs less.
+fn verify_independent(
+    messages: &[HashedMessage],
+    keys: &[PublicKey],
+    claims: &[(usize, usize, Signature)],
+    by_message: &[Vec<usize>],
+    by_key: &[Vec<usize>],
+) -> bool {
+    let scalars = coefficients(claims.len());
+    let scalar = |i: usize| &scalars[i * COEFFICIENT_BITS / 8..(i + 1) * COEFFICIENT_BITS / 8];
+    let sigs: Vec<blst_p1_affine> = claims.iter().map(|c| c.2.0.into()).collect();
+    let sig = p1_affines::from(&[sigs.mult(&scalars, COEFFICIENT_BITS)])[0];
     // Each group's weighted sum: of keys (G2) per message, or of message hashes (G1) per key.
     let (qs, ps): (Vec<blst_p2_affine>, Vec<blst_p1_affine>) =
-        if cost(&by_key, false) < cost(&by_message, true) {
+        if cost(by_key, false) < cost(by_message, true) {
             let (used, sums): (Vec<usize>, Vec<_>) = by_key
                 .iter()
                 .enumerate()
@@ -198,4 +361,59 @@ pub fn verify_many(
         &blst_fp12::miller_loop(&G2, &sig),
         &blst_fp12::miller_loop_n(&qs, &ps),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SecretKey;
+
+    /// Claims of every key in `keys` on every message in `messages`, and their by-key groups.
+    fn shape(keys: &[usize], messages: &[usize]) -> Vec<(usize, usize, Signature)> {
+        let signature = SecretKey::from_ikm(&[1; 32]).sign(&[0; 32]);
+        keys.iter()
+            .flat_map(|&k| messages.iter().map(move |&m| (m, k, signature)))
+            .collect()
+    }
+
+    fn grids(claims: &[(usize, usize, Signature)]) -> Option<Grids> {
+        let (_, by_key) = groups(16, 16, claims);
+        Grids::new(claims, &by_key)
+    }
+
+    #[test]
+    fn keys_with_the_same_messages_share_a_grid() {
+        let mut claims = shape(&[0, 1, 2], &[3, 4]);
+        claims.extend(shape(&[5], &[4, 3]));
+        claims.extend(shape(&[6, 7], &[3]));
+        let grids = grids(&claims).unwrap().grids;
+        assert_eq!(
+            grids,
+            vec![(vec![3, 4], vec![0, 1, 2, 5]), (vec![3], vec![6, 7])]
+        );
+    }
+
+    #[test]
+    fn a_repeated_claim_is_no_grid() {
+        let mut claims = shape(&[0, 1], &[3, 4]);
+        claims.push(claims[2]);
+        assert!(grids(&claims).is_none());
+    }
+
+    #[test]
+    fn operators_attesting_to_the_same_blocks_are_checked_as_a_grid() {
+        // The shapes the tests of `verify_many` rely on to take the grid path.
+        for (keys, messages) in [(2, 2), (8, 8), (100, 20), (3, 20)] {
+            let claims = shape(
+                &(0..keys).collect::<Vec<_>>(),
+                &(0..messages).collect::<Vec<_>>(),
+            );
+            let (by_message, by_key) = groups(messages, keys, &claims);
+            let independent =
+                msm_cost(claims.len(), false) + cost(&by_key, false).min(cost(&by_message, true));
+            let grids = Grids::new(&claims, &by_key).unwrap();
+            assert_eq!(grids.grids.len(), 1);
+            assert!(grids.cost(claims.len()) < independent, "{keys}×{messages}");
+        }
+    }
 }
