@@ -9,8 +9,10 @@ use std::{
     sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc},
 };
 
-use super::{BlockInput, ExecutedBlock, ExecutionError, ExecutionKind, Verified, settle};
-use crate::state::{Layered, PendingBlock, StateError, StateStore, Verdict};
+use super::{
+    BlockInput, ExecutedBlock, ExecutionError, ExecutionKind, Verified, next_parent, settle,
+};
+use crate::state::{Layered, PendingBlock, StateStore, Verdict};
 
 /// Executed blocks that may wait for the committing thread: enough to hide the jitter between
 /// the two stages, few enough to keep the layered reads short.
@@ -43,11 +45,9 @@ impl ExecutionKind {
         if let [block] = blocks {
             return Ok(vec![self.verify(store, block, || block_rlp(block))?]);
         }
-        let head = store.head().ok_or(StateError::NotBootstrapped)?;
-        let mut parent = store
-            .block_header(head.number)?
-            .ok_or(StateError::MissingHeader(head.number))?;
-        let mut parent_hash = head.hash;
+        let (head_hash, head) = next_parent(store)?;
+        let (mut parent_hash, mut parent) = (head_hash, &head);
+        let first = head.number + 1;
         let in_flight = InFlight::default();
         std::thread::scope(|scope| {
             let (jobs, queue) = mpsc::sync_channel::<(&BlockInput, _)>(LOOKAHEAD);
@@ -67,13 +67,13 @@ impl ExecutionKind {
                     Ok::<_, ExecutionError>(verdicts)
                 })
                 .map_err(|e| ExecutionError::Internal {
-                    number: head.number + 1,
+                    number: first,
                     message: format!("starting the commit thread: {e}"),
                 })?;
             let mut failed = None;
             for block in blocks {
                 let executed = self
-                    .check_parent(parent_hash, &parent, block)
+                    .check_parent(parent_hash, parent, block)
                     .and_then(|()| {
                         // The in-flight list before the snapshot: see `Layered`.
                         let pending = in_flight.lock().iter().cloned().collect();
@@ -95,11 +95,11 @@ impl ExecutionKind {
                 if jobs.send((block, executed)).is_err() || stop {
                     break;
                 }
-                (parent_hash, parent) = (block.hash, block.header.clone());
+                (parent_hash, parent) = (block.hash, &block.header);
             }
             drop(jobs);
             let verdicts = committer.join().map_err(|_| ExecutionError::Internal {
-                number: head.number + 1,
+                number: first,
                 message: "the commit thread panicked".into(),
             })??;
             match failed {

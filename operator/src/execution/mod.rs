@@ -252,12 +252,9 @@ impl ExecutionKind {
         block: &BlockInput,
         block_rlp: impl FnOnce() -> Vec<u8>,
     ) -> Result<Verified, ExecutionError> {
-        let head = store.head().ok_or(StateError::NotBootstrapped)?;
-        let parent = store
-            .block_header(head.number)?
-            .ok_or(StateError::MissingHeader(head.number))?;
+        let (parent_hash, parent) = next_parent(store)?;
         let executed = self
-            .check_parent(head.hash, &parent, block)
+            .check_parent(parent_hash, &parent, block)
             .and_then(|()| self.execute(store.reader()?, block));
         settle(store, block, executed, block_rlp)
     }
@@ -320,6 +317,15 @@ impl ExecutionKind {
             }
         }
     }
+}
+
+/// The store's head, which the next block must extend: its hash and full header.
+fn next_parent(store: &StateStore) -> Result<(B256, Header), ExecutionError> {
+    let head = store.head().ok_or(StateError::NotBootstrapped)?;
+    let header = store
+        .block_header(head.number)?
+        .ok_or(StateError::MissingHeader(head.number))?;
+    Ok((head.hash, header))
 }
 
 /// Turns the execution of `block` (on the store's head) into its verdict: applied if its root

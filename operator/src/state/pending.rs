@@ -58,11 +58,6 @@ impl PendingBlock {
         }
         block
     }
-
-    /// The block's number.
-    pub fn number(&self) -> u64 {
-        self.number
-    }
 }
 
 /// `base` (a committed snapshot) with `pending` blocks on top, oldest first.
@@ -77,19 +72,6 @@ impl<S: StateSource> Layered<S> {
     /// state to read (see the module docs for why redundant blocks are harmless).
     pub fn new(base: S, pending: Vec<Arc<PendingBlock>>) -> Self {
         Self { base, pending }
-    }
-
-    fn account(&self, address: Address) -> Result<Option<AccountState>, StateError> {
-        for block in self.pending.iter().rev() {
-            if let Some(account) = block.accounts.get(&address) {
-                return Ok(*account);
-            }
-        }
-        Ok(self.base.basic_ref(address)?.map(|info| AccountState {
-            nonce: info.nonce,
-            balance: info.balance,
-            code_hash: info.code_hash,
-        }))
     }
 
     /// `Some(entry)` if a pending block decides the slot (`entry` `None`: no entry).
@@ -110,7 +92,15 @@ impl<S: StateSource> DatabaseRef for Layered<S> {
     type Error = StateError;
 
     fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, StateError> {
-        Ok(self.account(address)?.as_ref().map(AccountState::info))
+        match self
+            .pending
+            .iter()
+            .rev()
+            .find_map(|b| b.accounts.get(&address))
+        {
+            Some(account) => Ok(account.as_ref().map(AccountState::info)),
+            None => self.base.basic_ref(address),
+        }
     }
 
     fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, StateError> {

@@ -147,13 +147,31 @@ pub fn verify_many(
         return false;
     }
     let (by_message, by_key) = groups(messages.len(), keys.len(), claims);
-    let independent =
-        msm_cost(claims.len(), false) + cost(&by_key, false).min(cost(&by_message, true));
+    let independent = Independent::plan(claims.len(), &by_message, &by_key);
     match Grids::new(claims, &by_key) {
-        Some(grids) if grids.cost(claims.len()) < independent => {
+        Some(grids) if grids.cost(claims.len()) < independent.cost => {
             grids.verify(messages, keys, claims)
         }
-        _ => verify_independent(messages, keys, claims, &by_message, &by_key),
+        _ => verify_independent(messages, keys, claims, &by_message, &by_key, independent),
+    }
+}
+
+/// How [`verify_independent`] would group the right-hand side, and its estimated cost.
+#[derive(Clone, Copy)]
+struct Independent {
+    /// One pair per key (`e(Σ r_i·H(m_i), pk)`) rather than per message.
+    by_key: bool,
+    /// In Miller loops, the signatures' weighting included.
+    cost: f64,
+}
+
+impl Independent {
+    fn plan(claims: usize, by_message: &[Vec<usize>], by_key: &[Vec<usize>]) -> Self {
+        let (key_cost, message_cost) = (cost(by_key, false), cost(by_message, true));
+        Self {
+            by_key: key_cost < message_cost,
+            cost: msm_cost(claims, false) + key_cost.min(message_cost),
+        }
     }
 }
 
@@ -303,53 +321,53 @@ fn factor(rng: &mut impl RngCore) -> u128 {
 }
 
 /// [`verify_many`] with a fresh coefficient per claim, the right-hand side grouped by message
-/// or by key, whichever costs less.
+/// or by key as `plan` chose (whichever costs less).
 fn verify_independent(
     messages: &[HashedMessage],
     keys: &[PublicKey],
     claims: &[(usize, usize, Signature)],
     by_message: &[Vec<usize>],
     by_key: &[Vec<usize>],
+    plan: Independent,
 ) -> bool {
     let scalars = coefficients(claims.len());
     let scalar = |i: usize| &scalars[i * COEFFICIENT_BITS / 8..(i + 1) * COEFFICIENT_BITS / 8];
     let sigs: Vec<blst_p1_affine> = claims.iter().map(|c| c.2.0.into()).collect();
     let sig = p1_affines::from(&[sigs.mult(&scalars, COEFFICIENT_BITS)])[0];
     // Each group's weighted sum: of keys (G2) per message, or of message hashes (G1) per key.
-    let (qs, ps): (Vec<blst_p2_affine>, Vec<blst_p1_affine>) =
-        if cost(by_key, false) < cost(by_message, true) {
-            let (used, sums): (Vec<usize>, Vec<_>) = by_key
-                .iter()
-                .enumerate()
-                .filter(|(_, g)| !g.is_empty())
-                .map(|(k, g)| {
-                    let points: Vec<blst_p1_affine> =
-                        g.iter().map(|&i| messages[claims[i].0].0).collect();
-                    let s: Vec<u8> = g.iter().flat_map(|&i| scalar(i)).copied().collect();
-                    (k, points.mult(&s, COEFFICIENT_BITS))
-                })
-                .unzip();
-            (
-                used.iter().map(|&k| keys[k].0.into()).collect(),
-                p1_affines::from(&sums).as_slice().to_vec(),
-            )
-        } else {
-            let (used, sums): (Vec<usize>, Vec<_>) = by_message
-                .iter()
-                .enumerate()
-                .filter(|(_, g)| !g.is_empty())
-                .map(|(m, g)| {
-                    let points: Vec<blst_p2_affine> =
-                        g.iter().map(|&i| keys[claims[i].1].0.into()).collect();
-                    let s: Vec<u8> = g.iter().flat_map(|&i| scalar(i)).copied().collect();
-                    (m, points.mult(&s, COEFFICIENT_BITS))
-                })
-                .unzip();
-            (
-                p2_affines::from(&sums).as_slice().to_vec(),
-                used.iter().map(|&m| messages[m].0).collect(),
-            )
-        };
+    let (qs, ps): (Vec<blst_p2_affine>, Vec<blst_p1_affine>) = if plan.by_key {
+        let (used, sums): (Vec<usize>, Vec<_>) = by_key
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| !g.is_empty())
+            .map(|(k, g)| {
+                let points: Vec<blst_p1_affine> =
+                    g.iter().map(|&i| messages[claims[i].0].0).collect();
+                let s: Vec<u8> = g.iter().flat_map(|&i| scalar(i)).copied().collect();
+                (k, points.mult(&s, COEFFICIENT_BITS))
+            })
+            .unzip();
+        (
+            used.iter().map(|&k| keys[k].0.into()).collect(),
+            p1_affines::from(&sums).as_slice().to_vec(),
+        )
+    } else {
+        let (used, sums): (Vec<usize>, Vec<_>) = by_message
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| !g.is_empty())
+            .map(|(m, g)| {
+                let points: Vec<blst_p2_affine> =
+                    g.iter().map(|&i| keys[claims[i].1].0.into()).collect();
+                let s: Vec<u8> = g.iter().flat_map(|&i| scalar(i)).copied().collect();
+                (m, points.mult(&s, COEFFICIENT_BITS))
+            })
+            .unzip();
+        (
+            p2_affines::from(&sums).as_slice().to_vec(),
+            used.iter().map(|&m| messages[m].0).collect(),
+        )
+    };
     // As in `verify_batch_hashed`: no weighted sum may be the point at infinity.
     if sig == blst_p1_affine::default()
         || qs.contains(&blst_p2_affine::default())
@@ -409,8 +427,7 @@ mod tests {
                 &(0..messages).collect::<Vec<_>>(),
             );
             let (by_message, by_key) = groups(messages, keys, &claims);
-            let independent =
-                msm_cost(claims.len(), false) + cost(&by_key, false).min(cost(&by_message, true));
+            let independent = Independent::plan(claims.len(), &by_message, &by_key).cost;
             let grids = Grids::new(&claims, &by_key).unwrap();
             assert_eq!(grids.grids.len(), 1);
             assert!(grids.cost(claims.len()) < independent, "{keys}×{messages}");
