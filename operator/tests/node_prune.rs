@@ -131,9 +131,7 @@ async fn the_node_prunes_below_the_safe_height_and_still_follows_reorgs() {
 
     let recorder = Recorder::start(l1.domain()).await;
     let mut spec = node_spec(&datadir, &l1, spec, key(), &[&recorder]);
-    let http = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap();
+    let http = surety_testkit::ports::reserve().unwrap();
     spec.http_addr = Some(http);
     let storage = StorageSpec {
         retention: RETENTION,

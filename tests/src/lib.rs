@@ -7,5 +7,6 @@ pub mod anvil;
 pub mod genesis;
 pub mod http;
 pub mod l2;
+pub mod ports;
 pub mod proxy;
 pub mod workload;

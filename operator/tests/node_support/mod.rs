@@ -258,10 +258,7 @@ impl Aggregator for Service {
 impl Recorder {
     /// A recorder on a free loopback port, serving.
     pub async fn start(domain: Domain) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = surety_testkit::ports::reserve().expect("free port").port();
         let mut recorder = Self {
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
             seen: Arc::default(),

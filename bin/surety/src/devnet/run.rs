@@ -12,7 +12,7 @@
 //! Ctrl-C (or SIGTERM) stops everything; `--blocks N` stops once L2 block N is certified on L1.
 
 use std::{
-    net::{SocketAddr, TcpListener},
+    net::SocketAddr,
     path::Path,
     time::{Duration, Instant},
 };
@@ -37,6 +37,7 @@ use surety_primitives::{Domain, SecretKey};
 use surety_testkit::{
     anvil::{Anvil, AnvilInstance},
     genesis::GenesisBuilder,
+    ports,
     proxy::{RpcProxy, lie_about_state_root},
     workload::{Workload, WorkloadConfig},
 };
@@ -550,10 +551,10 @@ async fn register_rollup(
     Ok((rollup_id, root_source))
 }
 
-/// A free loopback port. Another process could take it before the child binds it; on a devnet
-/// machine that is rare, and the child then fails with a clear "address in use".
+/// A free loopback port for a child told its address up front, from outside the range that
+/// outgoing connections draw from (see `surety_testkit::ports`).
 fn free_port() -> eyre::Result<SocketAddr> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?)
+    ports::reserve().wrap_err("choosing a loopback port")
 }
 
 struct Aggregator {
