@@ -2,7 +2,9 @@
 //! n signatures on one message against verifying them one by one (n = 16, 128, 1024).
 //!
 //! `cargo bench -p surety-primitives --bench bls`. After criterion's report, a summary prints
-//! the per-signature cost of batch verification beside a single verification, and the ratio.
+//! what decoding a received signature costs (decompression and the subgroup check, which every
+//! receiver pays per signature), and the per-signature cost of batch verification beside a single
+//! verification, and the ratio.
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use std::{
@@ -91,6 +93,24 @@ fn summary() {
     println!(
         "\nsummary: one verification = {:.1} µs",
         single.as_secs_f64() * 1e6
+    );
+    let bytes = sig.to_bytes();
+    let decode = mean(Duration::from_secs(1), || {
+        black_box(Signature::from_bytes(black_box(&bytes)).unwrap());
+    });
+    let uncompress = mean(Duration::from_secs(1), || {
+        black_box(blst::min_sig::Signature::uncompress(black_box(&bytes)).unwrap());
+    });
+    let point = blst::min_sig::Signature::uncompress(&bytes).unwrap();
+    let subgroup = mean(Duration::from_secs(1), || {
+        black_box(black_box(&point).subgroup_check());
+    });
+    println!(
+        "summary: decoding a signature = {:.1} µs (decompression {:.1} µs, subgroup check {:.1} µs), {:.1} % of one verification",
+        decode.as_secs_f64() * 1e6,
+        uncompress.as_secs_f64() * 1e6,
+        subgroup.as_secs_f64() * 1e6,
+        100.0 * decode.as_secs_f64() / single.as_secs_f64(),
     );
     for n in SIZES {
         let (pks, sigs) = keys(n);
