@@ -35,6 +35,14 @@ pub struct SubmittedCertificate {
     pub l1_block: u64,
 }
 
+/// `CertificateSubmitted` logs of `rollup_id` (indexed first) at `verifier`.
+pub(crate) fn certificates_of(verifier: Address, rollup_id: u64) -> Filter {
+    Filter::new()
+        .address(verifier)
+        .event_signature(CertificateVerifier::CertificateSubmitted::SIGNATURE_HASH)
+        .topic1(U256::from(rollup_id))
+}
+
 /// Reads the certificates recorded for `rollup_id` in L1 blocks `from..=to`, with each one's
 /// statement and signer proof decoded from its transaction.
 ///
@@ -48,11 +56,7 @@ pub async fn submitted_certificates<P: Provider>(
     from: u64,
     to: u64,
 ) -> Result<Vec<SubmittedCertificate>, Error> {
-    let filter = Filter::new()
-        .address(verifier)
-        .event_signature(CertificateVerifier::CertificateSubmitted::SIGNATURE_HASH)
-        .topic1(U256::from(rollup_id));
-    let logs = logs(provider, &filter, from, to).await?;
+    let logs = logs(provider, &certificates_of(verifier, rollup_id), from, to).await?;
     let mut certificates = Vec::with_capacity(logs.len());
     for log in logs {
         let malformed = Error::Malformed {

@@ -8,14 +8,14 @@
 
 use alloy::{
     consensus::Header,
-    primitives::{B256, Bytes, U256, keccak256},
+    primitives::{B256, Bytes, keccak256},
     providers::Provider,
     rlp::Decodable,
-    rpc::types::Filter,
-    sol_types::SolEvent,
 };
 
-use crate::{Error, SuretyDeployment, bindings::CertificateVerifier, logs::logs_since, tx::read};
+use crate::{
+    Error, SuretyDeployment, bindings::CertificateVerifier, evidence, logs::logs_since, tx::read,
+};
 
 /// Why a covered block's finality could not be established.
 #[derive(Debug, thiserror::Error)]
@@ -58,10 +58,7 @@ pub async fn covering_certificate<P: Provider>(
     number: u64,
 ) -> Result<Option<Certified>, Error> {
     let verifier = surety.certificate_verifier;
-    let filter = Filter::new()
-        .address(verifier)
-        .event_signature(CertificateVerifier::CertificateSubmitted::SIGNATURE_HASH)
-        .topic1(U256::from(rollup_id));
+    let filter = evidence::certificates_of(verifier, rollup_id);
     let logs = logs_since(l1, &filter, surety.deployed_at).await?;
     let mut candidates: Vec<Certified> = logs
         .iter()

@@ -77,7 +77,7 @@ mod tests {
 
     /// Written by Foundry's `cast wallet new` (scrypt, n = 8192), password "correct horse";
     /// `cast wallet decrypt-keystore` gives the secret below.
-    const CAST: &str = r#"{"crypto":{"cipher":"aes-128-ctr","cipherparams":{"iv":"f56d436bf5515b65cb0fe1e02d1ade68"},"ciphertext":"abccf2ec38be3a530e8624164a2f159e50f747b83b7d971b304cc42eb2c46882","kdf":"scrypt","kdfparams":{"dklen":32,"n":8192,"p":1,"r":8,"salt":"678989360466a5f87ec59333fa30134671550b86ac17ff969beb060e1d866678"},"mac":"e21a19a79b9500d7863c23e8d88161d7b728127f849811341d35db0725ebedd9"},"id":"29a73c11-b5b7-436e-b558-ce97a8846c1c","version":3}"#;
+    const CAST: &str = include_str!("../tests/fixtures/cast-keystore.json");
     const CAST_SECRET: &str = "811892e6939dec7303d9433c7b5035e1b0dcaf5d38d47e8bc63274b7dd4d0e6b";
 
     /// The Web3 Secret Storage definition's PBKDF2 test vector, password "testpassword".

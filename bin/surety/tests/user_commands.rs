@@ -24,7 +24,7 @@ const USER_KEY: &str = "0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcd
 const DEPLOYER_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 const ETHER: u128 = 1_000_000_000_000_000_000;
 /// An encrypted keystore written by Foundry's `cast wallet new`, password "correct horse".
-const KEYSTORE: &str = r#"{"crypto":{"cipher":"aes-128-ctr","cipherparams":{"iv":"f56d436bf5515b65cb0fe1e02d1ade68"},"ciphertext":"abccf2ec38be3a530e8624164a2f159e50f747b83b7d971b304cc42eb2c46882","kdf":"scrypt","kdfparams":{"dklen":32,"n":8192,"p":1,"r":8,"salt":"678989360466a5f87ec59333fa30134671550b86ac17ff969beb060e1d866678"},"mac":"e21a19a79b9500d7863c23e8d88161d7b728127f849811341d35db0725ebedd9"},"id":"29a73c11-b5b7-436e-b558-ce97a8846c1c","version":3}"#;
+const KEYSTORE: &str = include_str!("../../../primitives/tests/fixtures/cast-keystore.json");
 const KEYSTORE_ADDRESS: &str = "0x1c5344C10d6CD2dC4A0ab7bF5eC2087C7a7aDbC8";
 
 fn surety(dir: &Path, args: &[&str]) -> Output {
